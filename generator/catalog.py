@@ -1,0 +1,137 @@
+"""Turn parsed dumps into the site's model: distinct papers, digest dates, and who appeared where.
+
+Identity rules live here and nowhere else: a paper is its normalised title (so case, spacing,
+punctuation and accents do not split one paper in two); a digest is a date (so two dumps of
+the same day are one digest), or, for an undated dump, the file itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cached_property
+from datetime import date
+from pathlib import PurePath
+
+from slugify import slugify
+
+from generator.parse import Dump
+
+SLUG_MAX = 80
+NON_WORD = re.compile(r"[\W_]+")
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """A paper's place in one digest."""
+
+    digest: str  # Digest.slug
+    source: str  # dump file it was read from (the first, if several dumps of the day carry it)
+    line: int
+    position: int  # 0-based rank within the digest
+
+
+@dataclass(frozen=True)
+class Paper:
+    key: str  # normalised title: the paper's identity
+    slug: str  # file name stem under papers/, derived from the key alone
+    title: str
+    abstract: str
+    appearances: tuple[Appearance, ...]  # in digest order (oldest first, undated last)
+
+
+@dataclass(frozen=True)
+class Digest:
+    slug: str  # ISO date, or the slugified file stem of an undated dump
+    date: date | None
+    sources: tuple[str, ...]  # dump files merged into this digest, in file-name order
+    papers: tuple[str, ...]  # Paper.key, in digest order, each once
+
+
+@dataclass(frozen=True)
+class Catalog:
+    papers: tuple[Paper, ...]  # sorted by slug
+    digests: tuple[Digest, ...]  # dated oldest first, then undated by file name
+    entries_read: int
+
+    def paper(self, key: str) -> Paper:
+        return self._papers_by_key[key]
+
+    def find_paper(self, key: str) -> Paper | None:
+        return self._papers_by_key.get(key)
+
+    def digest(self, slug: str) -> Digest:
+        return self._digests_by_slug[slug]
+
+    @cached_property
+    def _papers_by_key(self) -> dict[str, Paper]:
+        return {paper.key: paper for paper in self.papers}
+
+    @cached_property
+    def _digests_by_slug(self) -> dict[str, Digest]:
+        return {digest.slug: digest for digest in self.digests}
+
+
+def paper_key(title: str) -> str:
+    """Identity of a paper: casefolded, accents stripped, punctuation and spacing removed.
+
+    A title made only of symbols (emoji, punctuation) has no word characters; it keeps its
+    casefolded, space-free form so that it still has an identity of its own.
+    """
+    decomposed = unicodedata.normalize("NFKD", title.casefold())
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return NON_WORD.sub("", bare) or "".join(bare.split())
+
+
+def paper_slug(key: str, title: str) -> str:
+    """A file-name-safe slug that depends on this paper alone, so URLs never change later.
+
+    When the slug spells the key exactly (plain ASCII titles that fit), it is used as is.
+    Otherwise (truncated, transliterated, or empty) a hash of the key is appended after a
+    double hyphen, which slugify never produces itself, so the two kinds cannot meet.
+    """
+    base = slugify(title, max_length=SLUG_MAX, word_boundary=True)
+    if base and base.replace("-", "") == key:
+        return base
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
+    return f"{base}--{digest}" if base else f"paper--{digest}"
+
+
+def digest_slug(dump: Dump) -> str:
+    return dump.date.isoformat() if dump.date else slugify(PurePath(dump.source).stem) or "undated"
+
+
+def build_catalog(dumps: list[Dump]) -> Catalog:
+    """Merge dumps into digests (one per date) and entries into papers (one per key)."""
+    ordered = sorted(dumps, key=lambda dump: (dump.date is None, dump.date or date.min, dump.source))
+    digests: dict[str, Digest] = {}
+    appearances: dict[str, list[Appearance]] = {}
+    latest: dict[str, tuple[str, str]] = {}  # key -> (title, abstract) of the most recent appearance
+    dated_keys: set[str] = set()  # an undated dump never overrides what a dated one said
+    entries_read = 0
+    for dump in ordered:
+        slug = digest_slug(dump)
+        digest = digests.get(slug) or Digest(slug, dump.date, (), ())
+        keys = list(digest.papers)
+        for entry in dump.entries:
+            entries_read += 1
+            key = paper_key(entry.title)
+            if dump.date is not None or key not in dated_keys:
+                _, previous = latest.get(key, ("", ""))
+                latest[key] = (entry.title, entry.abstract or previous)
+            if dump.date is not None:
+                dated_keys.add(key)
+            if key in keys:
+                continue
+            appearances.setdefault(key, []).append(Appearance(slug, dump.source, entry.line, len(keys)))
+            keys.append(key)
+        digests[slug] = Digest(slug, dump.date, digest.sources + (dump.source,), tuple(keys))
+    papers = [
+        Paper(key, paper_slug(key, latest[key][0]), latest[key][0], latest[key][1], tuple(found))
+        for key, found in appearances.items()
+    ]
+    papers.sort(key=lambda paper: paper.slug)
+    return Catalog(tuple(papers), tuple(digests.values()), entries_read)
+

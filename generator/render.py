@@ -1,0 +1,170 @@
+"""Catalog -> output files, through the theme's Jinja templates.
+
+Python decides what goes on a page (which papers, which neighbours); templates decide how it
+looks. A user overrides any template or static file by putting one with the same name under
+content/theme/. Every link a template writes is relative (`root` leads back to the site
+root), so the output works from file://, at a domain root, and under a project sub-path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import jinja2
+
+from generator.catalog import Catalog, Digest, Paper
+from generator.config import SiteConfig
+from generator.links import segments
+from generator.pages import HandPage
+
+# Characters that mean something in Markdown (or are raw HTML) when they come from a dump.
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    path: str  # POSIX path relative to the output root
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Template and static folders, searched in order: the user's overrides first."""
+
+    dirs: tuple[Path, ...]
+
+    def static_files(self) -> dict[str, Path]:
+        """Relative path -> file; a file in an earlier theme dir wins."""
+        found: dict[str, Path] = {}
+        for base in reversed(self.dirs):
+            static = base / "static"
+            for path in sorted(static.rglob("*")) if static.is_dir() else ():
+                if path.is_file():
+                    found[path.relative_to(static).as_posix()] = path
+        return dict(sorted(found.items()))
+
+
+def default_theme_dir() -> Path:
+    """The bundled theme: inside the package when installed, beside it in a source checkout."""
+    here = Path(__file__).resolve().parent
+    installed = here / "themes" / "default"
+    return installed if installed.is_dir() else here.parent / "themes" / "default"
+
+
+def environment(theme: Theme) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(base / "templates") for base in theme.dirs]),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True, default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(segments=segments, md=markdown_escape, yaml=yaml_string,
+                       long_date=long_date, short_date=short_date)
+    return env
+
+
+def markdown_escape(text: str) -> str:
+    """Backslash-escape Markdown syntax so dump text stays text in the Markdown twins."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def yaml_string(text: str) -> str:
+    """A double-quoted YAML scalar (JSON strings are valid YAML): safe for any title."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def long_date(digest: Digest) -> str:
+    if digest.date is None:
+        return f"Undated ({digest.sources[0]})"
+    return f"{digest.date:%b} {digest.date.day}, {digest.date.year}"
+
+
+def short_date(digest: Digest) -> str:
+    if digest.date is None:
+        return "undated"
+    return f"{digest.date:%b} {digest.date.day}"
+
+
+class SiteRenderer:
+    """Renders every page of one catalog. Stateless beyond its inputs; pages render independently."""
+
+    def __init__(self, catalog: Catalog, config: SiteConfig, theme: Theme, pages: tuple[HandPage, ...] = ()):
+        self.catalog = catalog
+        self.config = config
+        self.pages = pages
+        self.env = environment(theme)
+        self.newest_first = newest_first(catalog.digests)
+        self.neighbours = neighbours(catalog.digests)
+
+    def files(self) -> Iterator[OutputFile]:
+        latest = self.latest()
+        yield self.page("index.html", "index.html", "", latest=latest, archive=self.newest_first,
+                        latest_entries=self.digest_entries(latest) if latest else [])
+        yield self.page("search.html", "search.html", "")
+        yield self.page("404.html", "404.html", self.not_found_root())
+        for hand in self.pages:
+            yield self.page(f"{hand.slug}.html", "page.html", "", hand=hand)
+            yield OutputFile(f"{hand.slug}.md", hand.source.encode("utf-8"))
+        for digest in self.catalog.digests:
+            yield from self.digest_files(digest)
+        for paper in self.catalog.papers:
+            yield from self.paper_files(paper)
+
+    def digest_files(self, digest: Digest) -> Iterator[OutputFile]:
+        older, newer = self.neighbours[digest.slug]
+        context = dict(digest=digest, entries=self.digest_entries(digest), older=older, newer=newer)
+        yield self.page(f"digests/{digest.slug}.html", "digest.html", "../", **context)
+        yield self.page(f"digests/{digest.slug}.md", "digest.md", "../", **context)
+
+    def paper_files(self, paper: Paper) -> Iterator[OutputFile]:
+        digests = [self.catalog.digest(appearance.digest) for appearance in paper.appearances]
+        context = dict(paper=paper, appearances=list(zip(paper.appearances, digests)))
+        yield self.page(f"papers/{paper.slug}.html", "paper.html", "../", **context)
+        yield self.page(f"papers/{paper.slug}.md", "paper.md", "../", **context)
+
+    def digest_entries(self, digest: Digest) -> list[dict]:
+        """Each paper of a digest with the other digests it was in, and whether it is new here."""
+        entries = []
+        for key in digest.papers:
+            paper = self.catalog.paper(key)
+            others = [self.catalog.digest(a.digest) for a in paper.appearances if a.digest != digest.slug]
+            entries.append(dict(paper=paper, others=others, new=paper.appearances[0].digest == digest.slug))
+        return entries
+
+    def latest(self) -> Digest | None:
+        return self.newest_first[0] if self.newest_first else None
+
+    def not_found_root(self) -> str:
+        """404.html is served at any depth, so relative links cannot work; use base_url's path."""
+        if not self.config.base_url:
+            return ""
+        return "/" + self.config.base_url.split("://", 1)[1].split("/", 1)[1]
+
+    def page(self, path: str, template: str, root: str, **context) -> OutputFile:
+        html = self.env.get_template(template).render(
+            site=self.config, root=root, path=path, nav=self.pages, catalog=self.catalog, **context)
+        return OutputFile(path, html.encode("utf-8"))
+
+
+def newest_first(digests: tuple[Digest, ...]) -> list[Digest]:
+    """Archive order: dated digests newest first, then undated ones by file name."""
+    dated = [digest for digest in digests if digest.date is not None]
+    undated = [digest for digest in digests if digest.date is None]
+    return dated[::-1] + undated
+
+
+def neighbours(digests: tuple[Digest, ...]) -> dict[str, tuple[Digest | None, Digest | None]]:
+    """(older, newer) for each digest; dated and undated digests form separate chains."""
+    result: dict[str, tuple[Digest | None, Digest | None]] = {}
+    for chain in ([d for d in digests if d.date], [d for d in digests if not d.date]):
+        for index, digest in enumerate(chain):
+            older = chain[index - 1] if index > 0 else None
+            newer = chain[index + 1] if index + 1 < len(chain) else None
+            result[digest.slug] = (older, newer)
+    return result
