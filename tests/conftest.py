@@ -1,0 +1,46 @@
+"""Fixtures: the seeds built once per session, and a real headless Chromium."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from support import CHROMIUM, CHROMIUM_ARGS, CONTENT  # noqa: E402
+
+from generator.build import BuildOptions, build  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def seeds_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """content/ (the five real seed dumps) built into a temporary folder."""
+    out = tmp_path_factory.mktemp("seeds") / "site"
+    build(BuildOptions(CONTENT, out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by Playwright (which cannot download a browser here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page that records console errors, page errors and failed requests."""
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.problems = []
+    tab.on("console", lambda message: message.type == "error" and tab.problems.append(f"console: {message.text}"))
+    tab.on("pageerror", lambda exc: tab.problems.append(f"pageerror: {exc}"))
+    tab.on("requestfailed", lambda request: tab.problems.append(f"requestfailed: {request.url}"))
+    yield tab
+    context.close()
