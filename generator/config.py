@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -101,7 +101,7 @@ def _dates(data: dict[str, Any], shown: str, problems: list[Diagnostic]) -> dict
     dates: dict[str, date] = {}
     for name, value in table.items():
         if isinstance(value, date):
-            dates[name] = value
+            dates[name] = value.date() if isinstance(value, datetime) else value
             continue
         try:
             dates[name] = date.fromisoformat(str(value))

@@ -34,8 +34,9 @@ MONTHS["sept"] = 9
 
 MONTH_DAY = re.compile(r"(?P<month>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:(?:,\s*|\s+)(?P<year>\d{4}))?")
 ISO_DATE = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})")
-# C0 controls other than tab/newline/CR, and DEL: text dumps never contain them, binaries do.
-BINARY_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 control bytes other than tab/newline/CR (and form feed/vertical tab, which copy-paste
+# can carry): text dumps never contain them, binaries nearly always do.
+BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -84,18 +85,22 @@ def parse_dump(source: str, data: bytes, default_year: int | None = None,
 
 
 def decode(data: bytes, shown: str) -> tuple[str, Diagnostic | None]:
-    """UTF-8 (with or without BOM) to text with every line ending as \\n."""
+    """UTF-8 (with or without BOM) to text with every line ending as \\n.
+
+    Binary data is recognised first (by control bytes text never holds), so a stray image
+    is reported as "not a dump" rather than as a text file with a bad encoding.
+    """
+    binary = BINARY_BYTES.search(data)
+    if binary:
+        line = data.count(b"\n", 0, binary.start()) + 1
+        return "", error(shown, line, "this is not a text dump (it contains binary control bytes)",
+                         "only saved Daily Papers pages belong in content/digests")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         return "", error(shown, line, f"not valid UTF-8 (byte {exc.start}: {data[exc.start:exc.start + 1]!r})",
                          "re-save the file as UTF-8")
-    binary = BINARY_CHARS.search(text)
-    if binary:
-        line = text.count("\n", 0, binary.start()) + 1
-        return "", error(shown, line, "this is not a text dump (it contains binary control characters)",
-                         "only saved Daily Papers pages belong in content/digests")
     return text.replace("\r\n", "\n").replace("\r", "\n"), None
 
 

@@ -1,0 +1,92 @@
+"""End to end on the real seeds: counts, twins, determinism, accounting, and a fresh committed site/."""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import re
+from pathlib import Path
+
+import pytest
+from support import CONTENT, REPO, run_cli
+
+from generator.build import check_accounting
+from generator.catalog import Catalog
+from generator.diagnostics import BuildError
+from generator.parse import Dump, Entry
+
+SEED_DIGESTS = {"2025-03-11": 57, "2025-03-12": 76, "2025-03-14": 117, "003-85f035b410764665": 51}
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_every_seed_paper_and_digest_has_a_page_and_a_twin(seeds_site):
+    papers = sorted((seeds_site / "papers").glob("*.html"))
+    assert len(papers) == 232
+    assert sorted(p.stem for p in (seeds_site / "papers").glob("*.md")) == [p.stem for p in papers]
+    assert sorted(p.stem for p in (seeds_site / "digests").glob("*.html")) == sorted(SEED_DIGESTS)
+    assert sorted(p.stem for p in (seeds_site / "digests").glob("*.md")) == sorted(SEED_DIGESTS)
+    for name in ["index.html", "search.html", "404.html", ".nojekyll", "search-index.js", "about.html", "about.md",
+                 "assets/style.css", "assets/search.js", "assets/vendor/lunr-2.3.9/lunr.min.js",
+                 "assets/vendor/lunr-2.3.9/LICENSE"]:
+        assert (seeds_site / name).is_file(), name
+
+
+def test_digest_pages_list_their_papers_in_order(seeds_site):
+    for slug, count in SEED_DIGESTS.items():
+        html = (seeds_site / "digests" / f"{slug}.html").read_text()
+        assert len(re.findall(r'<li class="paper"', html)) == count
+
+
+def test_twins_carry_front_matter_and_link_to_twins(seeds_site):
+    text = (seeds_site / "digests" / "2025-03-12.md").read_text()
+    front, body = text.split("\n---\n", 1)
+    assert front.startswith("---\ntitle: \"Digest: Mar 12, 2025\"\ndate: 2025-03-12\n")
+    assert "previous: \"2025-03-11.md\"" in front and "next: \"2025-03-14.md\"" in front
+    assert body.count("](../papers/") == 76
+    paper = next((seeds_site / "papers").glob("wise-*.md")).read_text()
+    assert paper.startswith("---\ntitle: \"WISE: Rethinking the Knowledge Memory")
+    assert "](../digests/2025-03-14.md)" in paper
+
+
+def test_summary_counts_match_the_seeds(tmp_path):
+    result = run_cli("build", "--content", str(CONTENT), "--out", str(tmp_path / "site"), "--strict")
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.startswith("paperdigest: 316 entries, 232 papers, 4 digests; wrote ")
+
+
+def test_two_builds_are_byte_identical_whatever_the_hash_seed(tmp_path):
+    for seed in ("1", "2"):
+        result = run_cli("build", "--quiet", "--content", str(CONTENT), "--out", str(tmp_path / seed),
+                         env={"PYTHONHASHSEED": seed})
+        assert result.returncode == 0, result.stderr
+    first, second = tree(tmp_path / "1"), tree(tmp_path / "2")
+    assert first.keys() == second.keys() and first == second
+
+
+def test_the_committed_site_is_what_the_build_produces(seeds_site):
+    """site/ is committed for GitHub Pages; it must be rebuilt (make site) with every change."""
+    committed = REPO / "site"
+    assert committed.is_dir(), "site/ is missing: run `make site` and commit it"
+    comparison = filecmp.dircmp(committed, seeds_site)
+    stale = differences(comparison)
+    assert stale == [], f"site/ is stale, run `make site` and commit: {stale[:10]}"
+
+
+def differences(comparison: filecmp.dircmp, prefix: str = "") -> list[str]:
+    found = [prefix + name for name in comparison.left_only + comparison.right_only]
+    _, mismatch, errors = filecmp.cmpfiles(comparison.left, comparison.right, comparison.common_files, shallow=False)
+    found += [prefix + name for name in mismatch + errors]
+    for name, sub in comparison.subdirs.items():
+        found += differences(sub, f"{prefix}{name}/")
+    return found
+
+
+def test_accounting_fails_loudly_when_a_paper_is_missing():
+    dump = Dump("a.txt", None, (Entry("Lost Paper", "text", 9),))
+    with pytest.raises(BuildError, match="did not reach the site"):
+        check_accounting([dump], Catalog((), (), 1), written=set())
+
+

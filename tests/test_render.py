@@ -1,0 +1,98 @@
+"""render.py and the default theme: what each page says and links to."""
+
+from __future__ import annotations
+
+import re
+
+from support import dump, make_content
+
+from generator.build import BuildOptions, build
+from generator.links import segments
+from generator.render import markdown_escape
+
+ABSTRACT = "An abstract long enough to be one. " * 10
+
+
+def build_small(tmp_path, dumps, site_toml="default_year = 2025\n"):
+    content = make_content(tmp_path, dumps, site_toml)
+    out = tmp_path / "site"
+    build(BuildOptions(content, out))
+    return content, out
+
+
+def test_abstract_urls_become_links_without_trailing_punctuation(seeds_site):
+    pages = [p.read_text() for p in (seeds_site / "papers").glob("*.html") if "edwardjhu" in p.read_text()]
+    assert len(pages) == 1
+    assert '<a href="https://github.com/edwardjhu/TP4" rel="nofollow noopener">github.com/edwardjhu/TP4</a>.' in pages[0]
+
+
+def test_segments_round_trip_and_only_make_http_links():
+    text = "see javascript:alert(1) and https://x.org/a). Also www.y.com, ftp://z.org"
+    parts = segments(text)
+    assert "".join(part.text for part in parts) == text
+    assert [part.href for part in parts if part.href] == ["https://x.org/a", "https://www.y.com"]
+
+
+def test_digest_page_marks_other_appearances_and_links_neighbours(tmp_path):
+    _, out = build_small(tmp_path, {
+        "a.txt": dump(("Shared Paper", ABSTRACT), ("Only Eleven", ABSTRACT), date="Mar 11"),
+        "b.txt": dump(("Shared Paper", ABSTRACT), date="Mar 12"),
+        "c.txt": dump(("Only Fourteen", ABSTRACT), ("shared paper!", ABSTRACT), date="Mar 14"),
+    })
+    middle = (out / "digests" / "2025-03-12.html").read_text()
+    assert re.search(r'Also in\s*<a href="../digests/2025-03-11.html">Mar 11</a>, <a href="../digests/2025-03-14.html">Mar 14</a>', middle)
+    assert 'rel="prev" href="2025-03-11.html"' in middle and 'rel="next" href="2025-03-14.html"' in middle
+    oldest = (out / "digests" / "2025-03-11.html").read_text()
+    assert 'rel="prev"' not in oldest
+    paper = (out / "papers" / "shared-paper.html").read_text()
+    assert paper.count('href="../digests/') == 4  # first seen + three in the timeline
+    assert "featured in 3 digests" in paper
+
+
+def test_index_shows_the_latest_digest_and_the_archive_newest_first(tmp_path):
+    _, out = build_small(tmp_path, {
+        "a.txt": dump(("Old Paper", ABSTRACT), date="Mar 11"),
+        "b.txt": dump(("New Paper", ABSTRACT), date="Mar 14"),
+        "u.txt": dump(("Undated Paper", ABSTRACT), date=None),
+    })
+    index = (out / "index.html").read_text()
+    latest, archive = index.split('id="archive"')
+    assert "New Paper" in latest and "Old Paper" not in latest
+    order = re.findall(r'href="digests/([^"]+)\.html">[^<]+</a> <span class="count">(\d+) papers', archive)
+    assert order == [("2025-03-14", "1"), ("2025-03-11", "1"), ("u", "1")]
+
+
+def test_undated_dump_has_its_own_page_named_from_its_file(tmp_path):
+    _, out = build_small(tmp_path, {"Daily Dump 7.txt": dump(("A Paper", ABSTRACT), date=None)})
+    page = (out / "digests" / "daily-dump-7.html").read_text()
+    assert "Undated (Daily Dump 7.txt)" in page
+
+
+def test_base_url_gives_canonical_links_and_an_absolute_404(tmp_path):
+    _, out = build_small(tmp_path, {"a.txt": dump(("A Paper", ABSTRACT))},
+                         'default_year = 2025\nbase_url = "https://me.github.io/repo"\n')
+    paper = (out / "papers" / "a-paper.html").read_text()
+    assert '<link rel="canonical" href="https://me.github.io/repo/papers/a-paper.html">' in paper
+    assert 'href="/repo/assets/style.css"' in (out / "404.html").read_text()
+
+
+def test_without_base_url_there_is_no_canonical_link(seeds_site):
+    assert 'rel="canonical"' not in (seeds_site / "index.html").read_text()
+
+
+def test_a_user_template_and_static_file_override_the_theme(tmp_path):
+    content = make_content(tmp_path, {"a.txt": dump(("A Paper", ABSTRACT))})
+    (content / "theme" / "templates").mkdir(parents=True)
+    (content / "theme" / "static").mkdir(parents=True)
+    (content / "theme" / "templates" / "paper.html").write_text(
+        '{% extends "base.html" %}{% block main %}<p class="mine">{{ paper.title }}</p>{% endblock %}')
+    (content / "theme" / "static" / "style.css").write_text("body { color: red; }")
+    out = tmp_path / "site"
+    build(BuildOptions(content, out))
+    assert '<p class="mine">A Paper</p>' in (out / "papers" / "a-paper.html").read_text()
+    assert (out / "assets" / "style.css").read_text() == "body { color: red; }"
+    assert (out / "assets" / "search.js").is_file()  # the rest of the theme still applies
+
+
+def test_markdown_escape_neutralises_syntax():
+    assert markdown_escape("[x](javascript:alert(1)) <b>*") == r"\[x\]\(javascript:alert\(1\)\) \<b\>\*"
