@@ -28,6 +28,7 @@ class Appearance:
     """A paper's place in one digest."""
 
     digest: str  # Digest.slug
+    date: date | None  # the digest's date (None for an undated dump)
     source: str  # dump file it was read from (the first, if several dumps of the day carry it)
     line: int
     position: int  # 0-based rank within the digest
@@ -40,6 +41,12 @@ class Paper:
     title: str
     abstract: str
     appearances: tuple[Appearance, ...]  # in digest order (oldest first, undated last)
+
+    @property
+    def latest(self) -> Appearance:
+        """The most recent appearance: the newest dated one; an undated one only if all are."""
+        dated = [appearance for appearance in self.appearances if appearance.date is not None]
+        return dated[-1] if dated else self.appearances[-1]
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,7 @@ def build_catalog(dumps: list[Dump]) -> Catalog:
                 dated_keys.add(key)
             if key in keys:
                 continue
-            appearances.setdefault(key, []).append(Appearance(slug, dump.source, entry.line, len(keys)))
+            appearances.setdefault(key, []).append(Appearance(slug, dump.date, dump.source, entry.line, len(keys)))
             keys.append(key)
         digests[slug] = Digest(slug, dump.date, digest.sources + (dump.source,), tuple(keys))
     papers = [

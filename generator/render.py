@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Iterator
 
 import jinja2
@@ -81,7 +81,7 @@ def yaml_string(text: str) -> str:
 
 def long_date(digest: Digest) -> str:
     if digest.date is None:
-        return f"Undated ({digest.sources[0]})"
+        return f"Undated ({PurePath(digest.sources[0]).stem})"
     return f"{digest.date:%b} {digest.date.day}, {digest.date.year}"
 
 

@@ -31,7 +31,7 @@ def result_rows(catalog: Catalog) -> list[list[str]]:
     """[title, slug, last featured, snippet] per paper, in ref order."""
     rows = []
     for paper in catalog.papers:
-        last = catalog.digest(paper.appearances[-1].digest)
+        last = catalog.digest(paper.latest.digest)
         rows.append([paper.title, paper.slug, long_date(last), snippet(paper.abstract)])
     return rows
 

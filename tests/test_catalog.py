@@ -56,6 +56,7 @@ def test_same_paper_in_several_dumps_is_one_paper_with_every_appearance():
     ])
     beta = next(p for p in catalog.papers if p.key == paper_key("Beta"))
     assert [a.digest for a in beta.appearances] == ["2025-03-11", "2025-03-12", "c"]
+    assert beta.latest.digest == "2025-03-12"  # an undated dump is never "more recent" than a dated one
     assert len(catalog.papers) == 3
 
 

@@ -65,7 +65,7 @@ def test_index_shows_the_latest_digest_and_the_archive_newest_first(tmp_path):
 def test_undated_dump_has_its_own_page_named_from_its_file(tmp_path):
     _, out = build_small(tmp_path, {"Daily Dump 7.txt": dump(("A Paper", ABSTRACT), date=None)})
     page = (out / "digests" / "daily-dump-7.html").read_text()
-    assert "Undated (Daily Dump 7.txt)" in page
+    assert "Undated (Daily Dump 7)" in page
 
 
 def test_base_url_gives_canonical_links_and_an_absolute_404(tmp_path):
