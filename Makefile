@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: site test bench system-deps clean
+.PHONY: site test system-deps clean
 
 # The package and its runtime dependencies, in a virtual environment of its own.
 $(VENV)/.installed: pyproject.toml

@@ -1,0 +1,70 @@
+"""A build killed at any moment leaves the output folder a complete old or complete new site."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from support import REPO, dump, make_content
+
+from generator.build import BuildOptions, build
+
+ABSTRACT = "An abstract long enough to count as one, repeated. " * 12
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def many_papers(prefix: str, count: int) -> str:
+    return dump(*[(f"{prefix} paper number {n}", ABSTRACT) for n in range(count)])
+
+
+def test_kill_9_at_random_moments_never_leaves_a_partial_site(tmp_path):
+    content = make_content(tmp_path, {"a.txt": many_papers("Old", 300)})
+    out = tmp_path / "site"
+    build(BuildOptions(content, out))
+    old = tree(out)
+    (content / "digests" / "b.txt").write_text(many_papers("New", 300), encoding="utf-8")
+    build(BuildOptions(content, tmp_path / "reference"))
+    new = tree(tmp_path / "reference")
+
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "generator", "build", "--quiet", "--content", str(content),
+                    "--out", str(tmp_path / "timing")], check=True, cwd=REPO)
+    full = time.perf_counter() - started
+
+    outcomes = []
+    rng = random.Random(20250314)
+    for _ in range(8):
+        process = subprocess.Popen([sys.executable, "-m", "generator", "build", "--quiet",
+                                    "--content", str(content), "--out", str(out)], cwd=REPO)
+        time.sleep(rng.uniform(0.0, full))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        now = tree(out)
+        assert now in (old, new), "site/ is neither the complete old nor the complete new site"
+        outcomes.append("new" if now == new else "old")
+    # The next build clears what the killed ones left beside the output folder.
+    build(BuildOptions(content, out))
+    assert tree(out) == new
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "reference", "site", "timing"]
+    assert "old" in outcomes, f"no kill landed before the swap: {outcomes}"
+
+
+def test_a_template_error_leaves_the_site_untouched(tmp_path):
+    content = make_content(tmp_path, {"a.txt": many_papers("Some", 3)})
+    out = tmp_path / "site"
+    build(BuildOptions(content, out))
+    before = tree(out)
+    (content / "theme" / "templates").mkdir(parents=True)
+    (content / "theme" / "templates" / "paper.html").write_text("{{ paper.no_such_field.oops }}")
+    from support import run_cli
+
+    result = run_cli("build", "--content", str(content), "--out", str(out))
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "left unchanged" in result.stderr
+    assert tree(out) == before
