@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from generator.catalog import Catalog, build_catalog, digest_slug, paper_key
+from generator.catalog import Catalog, build_catalog, digest_slugs, paper_key
 from generator.config import SiteConfig, load_config
 from generator.diagnostics import BuildError, Diagnostic, error, failing, warning
 from generator.pages import load_pages
@@ -95,8 +95,9 @@ def site_files(renderer: SiteRenderer, catalog: Catalog, theme: Theme) -> Iterat
 def check_accounting(dumps: list[Dump], catalog: Catalog, written: set[str]) -> None:
     """Every title/abstract pair read must be on the site, as a paper page and in its digest."""
     lost = []
+    slugs = digest_slugs(dumps)
     for dump in dumps:
-        slug = digest_slug(dump)
+        slug = slugs[dump.source]
         digest = catalog.digest(slug) if f"digests/{slug}.html" in written else None
         for entry in dump.entries:
             key = paper_key(entry.title)

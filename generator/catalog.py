@@ -21,6 +21,7 @@ from generator.parse import Dump
 
 SLUG_MAX = 80
 NON_WORD = re.compile(r"[\W_]+")
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -106,20 +107,37 @@ def paper_slug(key: str, title: str) -> str:
     return f"{base}--{digest}" if base else f"paper--{digest}"
 
 
-def digest_slug(dump: Dump) -> str:
-    return dump.date.isoformat() if dump.date else slugify(PurePath(dump.source).stem) or "undated"
+def digest_slugs(dumps: list[Dump]) -> dict[str, str]:
+    """File name -> digest slug. Dated dumps share their date's slug; each undated dump gets its own.
+
+    An undated dump is named after its file. Its slug never takes the form of a date (so it
+    cannot fall into a dated digest), and two undated files whose names slugify alike are told
+    apart by a hash of the file name.
+    """
+    slugs = {dump.source: dump.date.isoformat() for dump in dumps if dump.date}
+    taken = set(slugs.values())
+    for dump in sorted((d for d in dumps if d.date is None), key=lambda d: d.source):
+        base = slugify(PurePath(dump.source).stem) or "undated"
+        if ISO_DAY.fullmatch(base):
+            base = f"undated-{base}"
+        if base in taken:
+            base = f"{base}--{hashlib.sha256(dump.source.encode('utf-8')).hexdigest()[:10]}"
+        slugs[dump.source] = base
+        taken.add(base)
+    return slugs
 
 
 def build_catalog(dumps: list[Dump]) -> Catalog:
     """Merge dumps into digests (one per date) and entries into papers (one per key)."""
     ordered = sorted(dumps, key=lambda dump: (dump.date is None, dump.date or date.min, dump.source))
+    slugs = digest_slugs(ordered)
     digests: dict[str, Digest] = {}
     appearances: dict[str, list[Appearance]] = {}
     latest: dict[str, tuple[str, str]] = {}  # key -> (title, abstract) of the most recent appearance
     dated_keys: set[str] = set()  # an undated dump never overrides what a dated one said
     entries_read = 0
     for dump in ordered:
-        slug = digest_slug(dump)
+        slug = slugs[dump.source]
         digest = digests.get(slug) or Digest(slug, dump.date, (), ())
         keys = list(digest.papers)
         for entry in dump.entries:

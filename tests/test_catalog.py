@@ -126,3 +126,28 @@ def test_plain_titles_get_plain_slugs_and_the_rest_a_hash():
     assert re.fullmatch(r"paper--[0-9a-f]{10}", paper_slug(paper_key("🚀"), "🚀"))
     long_title = TRICKY_TITLES[9]
     assert "--" in paper_slug(paper_key(long_title), long_title)
+
+
+def test_undated_dumps_never_merge_with_a_date_or_with_each_other():
+    catalog = build_catalog([
+        make_dump("2025-03-14.txt", None, "Undated One"),
+        make_dump("dated.txt", date(2025, 3, 14), "Dated One"),
+        make_dump("a b.txt", None, "Undated Two"),
+        make_dump("a-b.txt", None, "Undated Three"),
+    ])
+    slugs = [d.slug for d in catalog.digests]
+    assert slugs[0] == "2025-03-14" and catalog.digests[0].sources == ("dated.txt",)
+    assert "undated-2025-03-14" in slugs and "a-b" in slugs
+    assert len(set(slugs)) == 4 and all(len(d.papers) == 1 for d in catalog.digests)
+
+
+def test_urls_stay_put_when_older_and_colliding_dumps_arrive_later():
+    first = build_catalog([make_dump("b.txt", date(2025, 3, 14), "a-Divergence Variational Inference", "Plain Paper")])
+    later = build_catalog([
+        make_dump("a.txt", date(2024, 1, 1), "α-Divergence Variational Inference", "Older Paper"),  # same slugify text
+        make_dump("b.txt", date(2025, 3, 14), "a-Divergence Variational Inference", "Plain Paper"),
+    ])
+    before = {p.key: p.slug for p in first.papers}
+    after = {p.key: p.slug for p in later.papers}
+    assert all(after[key] == slug for key, slug in before.items())
+    assert len(set(after.values())) == len(after) == 4
