@@ -6,6 +6,7 @@ safe schemes: a page is content, and content is never trusted to carry script.
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
@@ -15,10 +16,13 @@ import markdown
 from markdown.treeprocessors import Treeprocessor
 from slugify import slugify
 
-from generator.diagnostics import Diagnostic, error
+from generator.diagnostics import Diagnostic, error, warning
 
 RESERVED = {"index", "search", "404"}
 SAFE_LINK = re.compile(r"^(?:https?:|mailto:|#|[^:]*$)", re.IGNORECASE)  # no scheme = relative
+# Browsers drop these from a URL before reading its scheme ("java\tscript:" is javascript:).
+IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f]")
+EXTENSIONS = ["tables", "fenced_code"]
 
 
 @dataclass(frozen=True)
@@ -26,22 +30,27 @@ class HandPage:
     slug: str
     title: str
     html: str  # rendered body, already sanitised
-    source: str  # the Markdown as written (published as the page's twin)
+    source: str  # the Markdown as written
+    twin_is_safe: bool = True  # the source renders to the same HTML unsanitised: publish it as the twin
 
 
 class _SafeLinks(Treeprocessor):
-    """Drop href/src values with a scheme other than http(s)/mailto (javascript:, data:, ...)."""
+    """Drop href/src values with a scheme other than http(s)/mailto (javascript:, data:, ...).
+
+    The check reads the URL as the browser will: entities decoded, blanks and controls removed,
+    so `javascript&#58;` and `java&#x73;cript&colon;` are caught too.
+    """
 
     def run(self, root: etree.Element) -> None:
         for element in root.iter():
             for attribute in ("href", "src"):
                 value = element.get(attribute)
-                if value is not None and not SAFE_LINK.match(value.strip()):
+                if value is not None and not SAFE_LINK.match(IGNORED_IN_URLS.sub("", html.unescape(value))):
                     element.set(attribute, "#")
 
 
 def render_markdown(text: str) -> str:
-    md = markdown.Markdown(extensions=["tables", "fenced_code"], output_format="html")
+    md = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
     md.treeprocessors.register(_SafeLinks(md), "safe_links", 0)
@@ -65,5 +74,10 @@ def load_pages(folder: Path) -> tuple[list[HandPage], list[Diagnostic]]:
             continue
         heading = re.search(r"^#\s+(.+?)\s*#*\s*$", source, re.MULTILINE)
         title = heading.group(1) if heading else path.stem.replace("-", " ").replace("_", " ").capitalize()
-        pages.append(HandPage(slug, title, render_markdown(source), source))
+        body = render_markdown(source)
+        twin_is_safe = markdown.markdown(source, extensions=EXTENSIONS, output_format="html") == body
+        if not twin_is_safe:
+            problems.append(warning(str(path), None, "raw HTML or an unsafe link was removed from this page",
+                                    "its Markdown source is not published as a twin"))
+        pages.append(HandPage(slug, title, body, source, twin_is_safe))
     return pages, problems

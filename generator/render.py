@@ -21,8 +21,10 @@ from generator.config import SiteConfig
 from generator.links import segments
 from generator.pages import HandPage
 
-# Characters that mean something in Markdown (or are raw HTML) when they come from a dump.
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
+# Characters that mean something in Markdown when they come from a dump: backslash-escaped.
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+# Raw-HTML characters have no backslash escape in Markdown; character references work everywhere.
+MARKDOWN_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,9 @@ def environment(theme: Theme) -> jinja2.Environment:
 
 
 def markdown_escape(text: str) -> str:
-    """Backslash-escape Markdown syntax so dump text stays text in the Markdown twins."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    """Escape Markdown syntax and raw HTML so dump text stays text in the Markdown twins."""
+    escaped = MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return re.sub(r"[&<>]", lambda match: MARKDOWN_ENTITIES[match.group()], escaped)
 
 
 def yaml_string(text: str) -> str:
@@ -110,7 +113,8 @@ class SiteRenderer:
         yield self.page("404.html", "404.html", self.not_found_root())
         for hand in self.pages:
             yield self.page(f"{hand.slug}.html", "page.html", "", hand=hand)
-            yield OutputFile(f"{hand.slug}.md", hand.source.encode("utf-8"))
+            if hand.twin_is_safe:
+                yield OutputFile(f"{hand.slug}.md", hand.source.encode("utf-8"))
         for digest in self.catalog.digests:
             yield from self.digest_files(digest)
         for paper in self.catalog.papers:

@@ -95,4 +95,4 @@ def test_a_user_template_and_static_file_override_the_theme(tmp_path):
 
 
 def test_markdown_escape_neutralises_syntax():
-    assert markdown_escape("[x](javascript:alert(1)) <b>*") == r"\[x\]\(javascript:alert\(1\)\) \<b\>\*"
+    assert markdown_escape("[x](javascript:alert(1)) <b>*") == r"\[x\]\(javascript:alert\(1\)\) &lt;b&gt;\*"

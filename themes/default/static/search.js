@@ -35,13 +35,26 @@
     return loading;
   }
 
-  /* Plain words search as typed, with the last word also matched as a prefix. Queries that use
-   * lunr syntax (title:, +, -, ~, *, ^) go to lunr as they are. */
+  /* Plain words search as typed (punctuation around them trimmed as in the index), with the last
+   * word also matched as a prefix. Queries that use lunr syntax (title:, +word, -word, ~, *, ^)
+   * go to lunr as they are; a hyphen inside a word (Wasserstein-GAN) is not syntax. */
+  var LUNR_SYNTAX = /[:~*^]|(^|\s)[+\-]/;
+  /* The index was built by lunr.py, whose trimmer keeps a token's word characters only when
+   * they are all together ("(LLMs)," -> "llms", "u.s." stays); lunr.js's ASCII-only trimmer
+   * would also cut accented letters, so queries are trimmed the lunr.py way. */
+  var TRIMMABLE = /^[^\p{L}\p{N}_]*?([\p{L}\p{N}_]+)[^\p{L}\p{N}_]*?$/u;
+
+  function trim(token) {
+    var text = String(token);
+    var match = TRIMMABLE.exec(text);
+    return match ? match[1] : text;
+  }
+
   function find(query) {
-    if (/[:+\-~*^]/.test(query)) {
+    if (LUNR_SYNTAX.test(query)) {
       try { return index.search(query); } catch (error) { return null; }
     }
-    var words = window.lunr.tokenizer(query).map(String).filter(Boolean);
+    var words = window.lunr.tokenizer(query).map(trim).filter(Boolean);
     if (!words.length) { return []; }
     return index.query(function (q) {
       words.forEach(function (word, position) {
@@ -64,13 +77,17 @@
     results.replaceChildren();
     if (!query) { status.textContent = ""; return; }
     var found = find(query);
+    var quoted = "\u201c" + query + "\u201d";
     if (found === null) {
-      status.textContent = "That query could not be understood: " + query;
+      status.textContent = "That query could not be understood: " + quoted + ".";
       return;
     }
-    status.textContent = found.length
-      ? found.length + (found.length === 1 ? " paper" : " papers") + " match " + query
-      : "No papers match " + query;
+    if (!found.length) {
+      status.textContent = "No papers match " + quoted + ".";
+      return;
+    }
+    status.textContent = found.length + (found.length === 1 ? " paper matches " : " papers match ") + quoted
+      + (found.length > MAX_RESULTS ? "; showing the best " + MAX_RESULTS + "." : ".");
     found.slice(0, MAX_RESULTS).forEach(function (hit) {
       var row = docs[Number(hit.ref)];
       var item = element("li", "paper");
