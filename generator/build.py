@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from itertools import chain
+from typing import Iterable, Iterator, TypeVar
 
 from generator.catalog import Catalog, build_catalog, digest_slugs, paper_key
 from generator.config import SiteConfig, load_config
@@ -22,6 +23,8 @@ from generator.search import build_search_index
 from generator.write import check_target, write_site
 
 DUMP_SUFFIX = ".txt"
+STAGES = ("parse", "catalog", "render", "search", "write")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,37 @@ class BuildSummary:
     files: int
     seconds: float
     diagnostics: tuple[Diagnostic, ...]  # warnings that did not stop the build
+    stages: tuple[tuple[str, float], ...] = ()  # seconds spent in each stage, in pipeline order
+
+
+class Stopwatch:
+    """Seconds per stage. Rendering streams into writing, so time spent producing each file is
+    charged to the stage that produced it and the rest of the write to "write"."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def charge(self, stage: str, started: float) -> float:
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - started
+        return now
+
+    def produce(self, stage: str, items: Iterable[T]) -> Iterator[T]:
+        iterator = iter(items)
+        while True:
+            started = time.perf_counter()
+            try:
+                item = next(iterator)
+            except StopIteration:
+                self.charge(stage, started)
+                return
+            self.charge(stage, started)
+            yield item
 
 
 def build(options: BuildOptions) -> BuildSummary:
     """Run the whole pipeline; raise BuildError (with every diagnostic) if the input is unusable."""
+    clock = Stopwatch()
     started = time.perf_counter()
     check_target(options.out, options.content, options.force)
     config, diagnostics = load_config(options.content / "site.toml")
@@ -52,13 +82,20 @@ def build(options: BuildOptions) -> BuildSummary:
     diagnostics += more + page_problems
     if failing(diagnostics, options.strict):
         raise BuildError(diagnostics)
+    mark = clock.charge("parse", started)
     catalog = build_catalog(dumps)
+    mark = clock.charge("catalog", mark)
     theme = Theme((options.content / "theme", default_theme_dir()))
     renderer = SiteRenderer(catalog, config, theme, tuple(pages))
-    count = write_site(site_files(renderer, catalog, theme), options.out,
-                       verify=lambda written: check_accounting(dumps, catalog, written))
+    files = chain(clock.produce("render", renderer.files()),
+                  clock.produce("search", search_files(catalog)),
+                  clock.produce("render", static_files(theme)))
+    count = write_site(files, options.out, verify=lambda written: check_accounting(dumps, catalog, written))
+    total = time.perf_counter() - started
+    clock.seconds["write"] = total - sum(clock.seconds.values())
+    stages = tuple((name, clock.seconds[name]) for name in STAGES if name in clock.seconds)
     return BuildSummary(catalog.entries_read, len(catalog.papers), len(catalog.digests), count,
-                        time.perf_counter() - started, tuple(diagnostics))
+                        total, tuple(diagnostics), stages)
 
 
 def read_dumps(folder: Path, config: SiteConfig) -> tuple[list[Dump], list[Diagnostic]]:
@@ -83,10 +120,12 @@ def read_dumps(folder: Path, config: SiteConfig) -> tuple[list[Dump], list[Diagn
     return dumps, diagnostics
 
 
-def site_files(renderer: SiteRenderer, catalog: Catalog, theme: Theme) -> Iterator[OutputFile]:
-    """Everything the site consists of, produced lazily so large sites stream to disk."""
-    yield from renderer.files()
+def search_files(catalog: Catalog) -> Iterator[OutputFile]:
     yield build_search_index(catalog)
+
+
+def static_files(theme: Theme) -> Iterator[OutputFile]:
+    """The theme's static files under assets/, and the marker that tells GitHub Pages not to run Jekyll."""
     for relative, path in theme.static_files().items():
         yield OutputFile(f"assets/{relative}", path.read_bytes())
     yield OutputFile(".nojekyll", b"")
