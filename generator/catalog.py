@@ -17,6 +17,7 @@ from pathlib import PurePath
 
 from slugify import slugify
 
+from generator.diagnostics import BuildError, error
 from generator.parse import Dump
 
 SLUG_MAX = 80
@@ -158,5 +159,19 @@ def build_catalog(dumps: list[Dump]) -> Catalog:
         for key, found in appearances.items()
     ]
     papers.sort(key=lambda paper: paper.slug)
+    check_unique_slugs(papers)
     return Catalog(tuple(papers), tuple(digests.values()), entries_read)
+
+
+def check_unique_slugs(papers: list[Paper]) -> None:
+    """Two different papers must never share a page; with hashed slugs this is a 1-in-2^40 event,
+    and it is reported, never resolved by overwriting one of them. `papers` is sorted by slug."""
+    clashes = [
+        error(second.appearances[0].source, second.appearances[0].line,
+              f"papers {first.title[:60]!r} and {second.title[:60]!r} would share the page papers/{first.slug}.html",
+              "reword one title slightly (this is a paperdigest bug; please report it)")
+        for first, second in zip(papers, papers[1:]) if first.slug == second.slug
+    ]
+    if clashes:
+        raise BuildError(clashes)
 

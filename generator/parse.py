@@ -34,6 +34,7 @@ MONTHS["sept"] = 9
 
 MONTH_DAY = re.compile(r"(?P<month>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:(?:,\s*|\s+)(?P<year>\d{4}))?")
 ISO_DATE = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})")
+SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 # C0 control bytes other than tab/newline/CR (and form feed/vertical tab, which copy-paste
 # can carry): text dumps never contain them, binaries nearly always do.
 BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
@@ -74,6 +75,10 @@ def parse_dump(source: str, data: bytes, default_year: int | None = None,
     paragraphs = split_paragraphs(text)
     body_start, dated, diagnostics = read_header(paragraphs, shown, default_year)
     entries, more = pair_entries(paragraphs[body_start:], shown)
+    if paragraphs and not recognisable(body_start > 0, entries):
+        return Dump(source, explicit_date, (), (error(
+            shown, paragraphs[0].line, "no recognisable structure: no Daily Papers header and no abstracts",
+            "a dump is the page header, then title and abstract paragraphs separated by blank lines"),))
     diagnostics += more
     if explicit_date and dated and dated != explicit_date:
         diagnostics.append(warning(shown, paragraphs[body_start - 1].line,
@@ -93,7 +98,8 @@ def decode(data: bytes, shown: str) -> tuple[str, Diagnostic | None]:
     binary = BINARY_BYTES.search(data)
     if binary:
         line = data.count(b"\n", 0, binary.start()) + 1
-        return "", error(shown, line, "this is not a text dump (it contains binary control bytes)",
+        return "", error(shown, line, f"this is not a text dump (binary control byte {data[binary.start():binary.start() + 1]!r} "
+                         f"at byte {binary.start()})",
                          "only saved Daily Papers pages belong in content/digests")
     try:
         text = data.decode("utf-8-sig")
@@ -173,26 +179,67 @@ def parse_date_line(paragraph: Paragraph, shown: str,
 
 
 def pair_entries(paragraphs: list[Paragraph], shown: str) -> tuple[list[Entry], list[Diagnostic]]:
-    """Title, abstract, title, abstract... A long paragraph right after an abstract continues it."""
+    """Title, abstract, title, abstract... read so that one broken paragraph cannot shift the rest.
+
+    Two repairs, each decided by the paragraphs around it:
+    - a paragraph in title position right after an abstract that reads as prose (see
+      continuation()) continues that abstract, which was split in two;
+    - a title followed by another title-like paragraph and then by an abstract lost its own
+      abstract: it is kept with an empty one, and the next title keeps its abstract.
+    """
     entries: list[Entry] = []
     diagnostics: list[Diagnostic] = []
     index = 0
     while index < len(paragraphs):
-        head = paragraphs[index]
-        if len(head.text) > TITLE_MAX_CHARS:
-            if entries and entries[-1].abstract:
-                last = entries[-1]
-                entries[-1] = Entry(last.title, f"{last.abstract}\n\n{head.text}", last.line)
-            else:
-                diagnostics.append(warning(shown, head.line, "skipped a long paragraph where a title was expected",
-                                           "each paper is a title line, a blank line, then its abstract"))
+        head, after = paragraphs[index], paragraphs[index + 1:index + 3]
+        repair = continuation(head, after[0] if after else None) if entries and entries[-1].abstract else None
+        if repair:
+            last = entries[-1]
+            entries[-1] = Entry(last.title, f"{last.abstract}\n\n{head.text}", last.line)
+            if repair == "sentence":
+                diagnostics.append(warning(shown, head.line, f"joined {head.text[:60]!r} to the abstract above",
+                                           "it ends a sentence and is followed by a title; if it is a title, "
+                                           "remove its final full stop"))
             index += 1
-            continue
-        if index + 1 >= len(paragraphs):
+        elif len(head.text) > TITLE_MAX_CHARS:
+            diagnostics.append(warning(shown, head.line, "skipped a paragraph of prose where a title was expected",
+                                       "each paper is a title line, a blank line, then its abstract"))
+            index += 1
+        elif not after or (len(after) == 2 and title_like(after[0]) and len(after[1].text) > TITLE_MAX_CHARS):
             diagnostics.append(warning(shown, head.line, f"title with no abstract: {head.text[:80]!r}",
-                                       "kept with an empty abstract; the page was probably cut off"))
+                                       "kept with an empty abstract; the page was probably cut off here"))
             entries.append(Entry(head.text, "", head.line))
-            break
-        entries.append(Entry(head.text, paragraphs[index + 1].text, head.line))
-        index += 2
+            index += 1
+        else:
+            entries.append(Entry(head.text, after[0].text, head.line))
+            index += 2
     return entries, diagnostics
+
+
+def ends_sentence(paragraph: Paragraph) -> bool:
+    return bool(SENTENCE_END.search(paragraph.text))
+
+
+def title_like(paragraph: Paragraph) -> bool:
+    """Titles are short and never end with a full stop (none of the seeds' 232 does)."""
+    return len(paragraph.text) <= TITLE_MAX_CHARS and not ends_sentence(paragraph)
+
+
+def continuation(paragraph: Paragraph, following: Paragraph | None) -> str | None:
+    """Why this paragraph, standing where a title should, is the tail of the previous abstract.
+
+    "length": too long for any title (silent: the issue's rule). "sentence": it ends a sentence
+    and the next paragraph is too short to be its abstract (announced with a warning, since a
+    title written with a full stop would read the same way). None: it is a title.
+    """
+    if len(paragraph.text) > TITLE_MAX_CHARS:
+        return "length"
+    if ends_sentence(paragraph) and (following is None or len(following.text) <= TITLE_MAX_CHARS):
+        return "sentence"
+    return None
+
+
+def recognisable(header_found: bool, entries: list[Entry]) -> bool:
+    """A dump has the page header, or at least one paragraph that reads like an abstract."""
+    return header_found or any(
+        len(entry.abstract) > TITLE_MAX_CHARS or SENTENCE_END.search(entry.abstract) for entry in entries)

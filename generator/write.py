@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
 
-from generator.diagnostics import UsageError
+from generator.diagnostics import BuildError, UsageError, error
 from generator.render import OutputFile
 
 MARKER = ".paperdigest"
@@ -66,9 +66,12 @@ def write_all(files: Iterable[OutputFile], root: Path) -> set[str]:
     written: set[str] = set()
     for item in files:
         relative = PurePosixPath(item.path)
-        if relative.is_absolute() or ".." in relative.parts or item.path in written:
-            reason = "was written twice" if item.path in written else "is outside the site"
-            raise RuntimeError(f"output path {item.path!r} {reason}")
+        if relative.is_absolute() or ".." in relative.parts:
+            raise BuildError([error(item.path, None, "an output path points outside the site",
+                                    "this is a paperdigest or theme bug; please report it")])
+        if item.path in written:
+            raise BuildError([error(item.path, None, "two outputs would be written to this same file",
+                                    "rename one of the clashing inputs (a hand-written page, an undated dump)")])
         written.add(item.path)
         target = root.joinpath(*relative.parts)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -66,6 +66,22 @@ def test_two_builds_are_byte_identical_whatever_the_hash_seed(tmp_path):
     assert first.keys() == second.keys() and first == second
 
 
+def test_listing_order_and_the_clock_do_not_change_the_output(tmp_path):
+    """Files created in another order (so listed in another order on many file systems) and a
+    different SOURCE_DATE_EPOCH give the same bytes: nothing depends on the machine or the day."""
+    seeds = sorted((CONTENT / "digests").glob("*.txt"))
+    for name, order, epoch in (("forward", seeds, "0"), ("backward", seeds[::-1], "1900000000")):
+        content = tmp_path / name / "content"
+        (content / "digests").mkdir(parents=True)
+        for path in order:
+            (content / "digests" / path.name).write_bytes(path.read_bytes())
+        (content / "site.toml").write_bytes((CONTENT / "site.toml").read_bytes())
+        result = run_cli("build", "--quiet", "--content", str(content), "--out", str(tmp_path / name / "site"),
+                         env={"SOURCE_DATE_EPOCH": epoch, "TZ": "Pacific/Kiritimati" if epoch == "0" else "UTC"})
+        assert result.returncode == 0, result.stderr
+    assert tree(tmp_path / "forward" / "site") == tree(tmp_path / "backward" / "site")
+
+
 def test_the_committed_site_is_what_the_build_produces(seeds_site):
     """site/ is committed for GitHub Pages; it must be rebuilt (make site) with every change."""
     committed = REPO / "site"

@@ -151,3 +151,12 @@ def test_urls_stay_put_when_older_and_colliding_dumps_arrive_later():
     after = {p.key: p.slug for p in later.papers}
     assert all(after[key] == slug for key, slug in before.items())
     assert len(set(after.values())) == len(after) == 4
+
+
+def test_a_slug_clash_between_different_papers_fails_the_build():
+    from generator.catalog import Appearance, Paper, check_unique_slugs
+    from generator.diagnostics import BuildError
+
+    seen = (Appearance("2025-03-14", date(2025, 3, 14), "a.txt", 9, 0),)
+    with pytest.raises(BuildError, match="would share the page papers/same.html"):
+        check_unique_slugs([Paper("one", "same", "One", "", seen), Paper("two", "same", "Two", "", seen)])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from support import dump, make_content, run_cli
 
 ABSTRACT = "An abstract that is long enough. " * 10
@@ -71,3 +73,34 @@ def test_console_script_and_module_are_the_same_command():
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("paperdigest ")
     assert run_cli("--version").stdout == result.stdout
+
+
+GOOD = dump(("Paper One", ABSTRACT))
+RULES = [
+    # (name, dumps, site.toml, level, line, message fragment)
+    ("invalid-utf8", {"bad.txt": GOOD.encode().replace(b"Paper One", b"Pap\xe9r One")}, None, "error", 11, "not valid UTF-8"),
+    ("binary", {"bad.txt": b"\x89PNG\r\n\x1a\n\x00\x00"}, None, "error", 2, "not a text dump (binary control byte b'\\x1a' at byte 6)"),
+    ("no-structure", {"bad.txt": "a,b\n1,2\n"}, None, "error", 1, "no recognisable structure"),
+    ("impossible-date", {"bad.txt": dump(("Paper One", ABSTRACT), date="Feb 29")}, None, "error", 9, "not a real date"),
+    ("no-year", {"bad.txt": GOOD}, 'title = "x"\n', "error", 9, "no year"),
+    ("broken-toml", {"a.txt": GOOD}, "default_year = 2025\n[dates\n", "error", 2, "invalid TOML"),
+    ("empty-file", {"a.txt": GOOD, "bad.txt": ""}, None, "warning", None, "no papers"),
+    ("header-only", {"a.txt": GOOD, "bad.txt": dump(date="Mar 14")}, None, "warning", None, "no papers"),
+    ("title-no-abstract", {"bad.txt": GOOD + "Cut Off\n"}, None, "warning", 15, "title with no abstract"),
+    ("skipped-file", {"a.txt": GOOD, "bad.md": GOOD}, None, "warning", None, "skipped"),
+]
+
+
+@pytest.mark.parametrize("name, dumps, toml, level, line, fragment", RULES, ids=[rule[0] for rule in RULES])
+def test_error_model_rules(tmp_path, name, dumps, toml, level, line, fragment):
+    content = make_content(tmp_path, dumps, toml if toml is not None else "default_year = 2025\n")
+    bad = "site.toml" if name == "broken-toml" else next(n for n in dumps if n.startswith("bad"))
+    where = re.escape(bad) + (f":{line}" if line else "")
+    for strict in (False, True):
+        out = tmp_path / f"site-{strict}"
+        result = run_cli("build", *(["--strict"] if strict else []), "--content", str(content), "--out", str(out))
+        assert "Traceback" not in result.stderr
+        assert re.search(rf"{where}: {level}: .*{re.escape(fragment)}", result.stderr), result.stderr
+        fails = level == "error" or strict
+        assert result.returncode == (1 if fails else 0)
+        assert out.exists() != fails

@@ -68,3 +68,22 @@ def test_a_template_error_leaves_the_site_untouched(tmp_path):
     result = run_cli("build", "--content", str(content), "--out", str(out))
     assert result.returncode == 1 and "Traceback" not in result.stderr and "left unchanged" in result.stderr
     assert tree(out) == before
+
+
+def test_ctrl_c_midway_leaves_the_old_site_and_says_so(tmp_path):
+    content = make_content(tmp_path, {"a.txt": many_papers("Old", 50)})
+    out = tmp_path / "site"
+    build(BuildOptions(content, out))
+    old = tree(out)
+    (content / "digests" / "b.txt").write_text(many_papers("New", 600), encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "generator", "build", "--content", str(content), "--out", str(out)],
+                               cwd=REPO, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".site.paperdigest-new-*")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)  # wait until the build is writing its staging folder
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert tree(out) == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "site"]

@@ -127,6 +127,46 @@ def test_a_split_abstract_does_not_shift_the_following_pairs():
     assert parsed.diagnostics == ()
 
 
+def test_a_split_abstract_with_a_short_tail_joins_with_a_warning():
+    text = dump(*PAIRS).replace(ABSTRACT, ABSTRACT.strip() + "\n\nCode is released.")
+    parsed = parse(text)
+    assert [entry.title for entry in parsed.entries] == ["First Paper Title", "Second: A Paper"]
+    assert parsed.entries[0].abstract.endswith("\n\nCode is released.")
+    assert [d.level for d in parsed.diagnostics] == [Level.WARNING] and "joined" in parsed.diagnostics[0].message
+
+
+def test_a_short_abstract_is_still_an_abstract():
+    parsed = parse(dump(("Tiny", "One sentence."), ("Next Paper", "Another short one."), ("Last", ABSTRACT)))
+    assert [(e.title, e.abstract) for e in parsed.entries][:2] == [("Tiny", "One sentence."),
+                                                                    ("Next Paper", "Another short one.")]
+    assert parsed.diagnostics == ()
+
+
+def test_a_missing_abstract_mid_file_loses_no_paper():
+    text = dump(("First Paper Title", ABSTRACT), ("Lost Its Abstract", ABSTRACT), ("Third Paper", ABSTRACT))
+    text = text.replace(f"Lost Its Abstract\n\n{ABSTRACT}", "Lost Its Abstract")
+    parsed = parse(text)
+    assert [(e.title, bool(e.abstract)) for e in parsed.entries] == [
+        ("First Paper Title", True), ("Lost Its Abstract", False), ("Third Paper", True)]
+    assert [d.level for d in parsed.diagnostics] == [Level.WARNING] and "no abstract" in parsed.diagnostics[0].message
+
+
+@pytest.mark.parametrize("text", [
+    "name,value\nalpha,1\nbeta,2\n",
+    "Just a note to self\n\nbuy milk\n\ncall Bob\n",
+    "x" * 5000,
+], ids=["csv", "notes", "one-blob"])
+def test_text_with_no_recognisable_structure_is_an_error(text):
+    parsed = parse(text)
+    assert [d.level for d in parsed.diagnostics] == [Level.ERROR]
+    assert "no recognisable structure" in parsed.diagnostics[0].message and parsed.diagnostics[0].line == 1
+
+
+def test_a_headerless_dump_with_abstracts_is_fine():
+    parsed = parse("".join(f"{t}\n\n{a}\n\n" for t, a in PAIRS))
+    assert len(parsed.entries) == 2 and parsed.diagnostics == ()
+
+
 def test_a_truncated_last_title_is_kept_with_a_warning():
     parsed = parse(dump(*PAIRS) + "A Paper Cut Off\n")
     assert parsed.entries[-1].title == "A Paper Cut Off" and parsed.entries[-1].abstract == ""

@@ -9,7 +9,8 @@ from support import HEADER
 
 from generator.build import BuildOptions, build
 from generator.catalog import paper_key
-from generator.parse import HEADER_LINES, TITLE_MAX_CHARS, clean_line, normalise_header, parse_date_line, parse_dump, Paragraph
+from generator.parse import (HEADER_LINES, SENTENCE_END, TITLE_MAX_CHARS, Paragraph, clean_line, normalise_header,
+                              parse_date_line, parse_dump)
 
 # Text of the kinds dumps carry: letters from many scripts, digits, punctuation, markup characters,
 # URLs and emoji, on one line.
@@ -19,7 +20,10 @@ URL = st.sampled_from(["https://github.com/a/b.", "(see www.x.org/y)", "javascri
 
 
 def plausible_title(text: str) -> bool:
-    return (normalise_header(text) not in HEADER_LINES and parse_date_line(Paragraph(text, 1), "t", 2025) is None
+    """Titles as they are: not a header line or a date, and never ending a sentence (a title
+    that did would be indistinguishable from the tail of a split abstract, which the parser
+    joins with a warning)."""
+    return (normalise_header(text) not in HEADER_LINES and not SENTENCE_END.search(text) and parse_date_line(Paragraph(text, 1), "t", 2025) is None
             and len(text) <= TITLE_MAX_CHARS)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.diagnostics import UsageError
+from generator.diagnostics import BuildError, UsageError
 from generator.render import OutputFile
 from generator.write import MARKER, TEMP_TAG, check_target, recover, write_site
 
@@ -46,7 +46,7 @@ def test_any_failure_leaves_the_old_site_untouched(tmp_path, failure):
     def verify(written):
         raise RuntimeError("a paper is missing")
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises((RuntimeError, BuildError)):
         if failure == "verify":
             write_site(files("index.html", body=b"new"), out, verify=verify)
         else:
@@ -90,3 +90,9 @@ def test_recover_restores_a_site_moved_aside_by_a_crashed_swap(tmp_path):
     recover(out)
     assert (out / "index.html").read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_two_outputs_on_one_path_is_a_clear_error(tmp_path):
+    with pytest.raises(BuildError, match="two outputs would be written to this same file"):
+        write_site(files("papers/a.html", "papers/a.html"), tmp_path / "site")
+    assert not (tmp_path / "site").exists()
