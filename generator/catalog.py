@@ -39,7 +39,7 @@ class Appearance:
 @dataclass(frozen=True)
 class Paper:
     key: str  # normalised title: the paper's identity
-    slug: str  # file name stem under papers/, derived from the key alone
+    slug: str  # file name stem under papers/, from this paper's first-seen title alone
     title: str
     abstract: str
     appearances: tuple[Appearance, ...]  # in digest order (oldest first, undated last)
@@ -95,7 +95,7 @@ def paper_key(title: str) -> str:
 
 
 def paper_slug(key: str, title: str) -> str:
-    """A file-name-safe slug that depends on this paper alone, so URLs never change later.
+    """A file-name-safe slug that depends on this paper alone, so other papers never move it.
 
     When the slug spells the key exactly (plain ASCII titles that fit), it is used as is.
     Otherwise (truncated, transliterated, or empty) a hash of the key is appended after a
@@ -136,6 +136,7 @@ def build_catalog(dumps: list[Dump]) -> Catalog:
     appearances: dict[str, list[Appearance]] = {}
     latest: dict[str, tuple[str, str]] = {}  # key -> (title, abstract) of the most recent appearance
     dated_keys: set[str] = set()  # an undated dump never overrides what a dated one said
+    first_title: dict[str, str] = {}  # the slug's source: new dumps arrive daily and never move it
     entries_read = 0
     for dump in ordered:
         slug = slugs[dump.source]
@@ -144,6 +145,7 @@ def build_catalog(dumps: list[Dump]) -> Catalog:
         for entry in dump.entries:
             entries_read += 1
             key = paper_key(entry.title)
+            first_title.setdefault(key, entry.title)
             if dump.date is not None or key not in dated_keys:
                 _, previous = latest.get(key, ("", ""))
                 latest[key] = (entry.title, entry.abstract or previous)
@@ -155,7 +157,7 @@ def build_catalog(dumps: list[Dump]) -> Catalog:
             keys.append(key)
         digests[slug] = Digest(slug, dump.date, digest.sources + (dump.source,), tuple(keys))
     papers = [
-        Paper(key, paper_slug(key, latest[key][0]), latest[key][0], latest[key][1], tuple(found))
+        Paper(key, paper_slug(key, first_title[key]), latest[key][0], latest[key][1], tuple(found))
         for key, found in appearances.items()
     ]
     papers.sort(key=lambda paper: paper.slug)

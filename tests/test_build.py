@@ -106,3 +106,29 @@ def test_accounting_fails_loudly_when_a_paper_is_missing():
         check_accounting([dump], Catalog((), (), 1), written=set())
 
 
+
+
+def test_paper_urls_survive_adding_older_and_newer_dumps(tmp_path):
+    """Build from the Mar 12 dump alone, then add the older Mar 11 and the newer Mar 14 dumps."""
+    seeds = {path.name: path for path in sorted((CONTENT / "digests").glob("*.txt"))}
+    content = tmp_path / "content"
+    (content / "digests").mkdir(parents=True)
+    (content / "site.toml").write_text("default_year = 2025\n")
+
+    def urls() -> set[str]:
+        result = run_cli("build", "--quiet", "--content", str(content), "--out", str(tmp_path / "site"))
+        assert result.returncode == 0, result.stderr
+        return {p.name for p in (tmp_path / "site" / "papers").glob("*.html")}
+
+    def add(name: str) -> None:
+        (content / "digests" / name).write_bytes(seeds[name].read_bytes())
+
+    add("002_6631015e680066d9.txt")
+    first = urls()
+    add("004_2a352862e5a5d8f8.txt")
+    add("000_655177a3bb48841b.txt")
+    later = urls()
+    assert first < later  # every earlier URL still exists, and new papers were added
+    for name in seeds:
+        add(name)
+    assert later < urls()

@@ -160,3 +160,12 @@ def test_a_slug_clash_between_different_papers_fails_the_build():
     seen = (Appearance("2025-03-14", date(2025, 3, 14), "a.txt", 9, 0),)
     with pytest.raises(BuildError, match="would share the page papers/same.html"):
         check_unique_slugs([Paper("one", "same", "One", "", seen), Paper("two", "same", "Two", "", seen)])
+
+
+def test_a_newer_spelling_of_a_title_does_not_move_its_url():
+    before = build_catalog([make_dump("a.txt", date(2025, 3, 11), "A Wasserstein-GAN Study")])
+    after = build_catalog([make_dump("a.txt", date(2025, 3, 11), "A Wasserstein-GAN Study"),
+                           make_dump("b.txt", date(2025, 3, 14), "A WassersteinGAN study")])
+    assert len(after.papers) == 1
+    assert after.papers[0].slug == before.papers[0].slug == "a-wasserstein-gan-study"
+    assert after.papers[0].title == "A WassersteinGAN study"  # the newest spelling is shown

@@ -104,3 +104,18 @@ def test_error_model_rules(tmp_path, name, dumps, toml, level, line, fragment):
         fails = level == "error" or strict
         assert result.returncode == (1 if fails else 0)
         assert out.exists() != fails
+
+
+def test_a_disk_error_is_a_message_not_a_traceback(tmp_path):
+    content = make_content(tmp_path, {"a.txt": GOOD})
+    (tmp_path / "blocker").write_text("a file where a folder must go")
+    result = run_cli("build", "--content", str(content), "--out", str(tmp_path / "blocker" / "site"))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "build failed" in result.stderr and "--debug" in result.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    content = make_content(tmp_path, {"a.txt": GOOD})
+    (tmp_path / "blocker").write_text("a file where a folder must go")
+    result = run_cli("build", "--debug", "--content", str(content), "--out", str(tmp_path / "blocker" / "site"))
+    assert result.returncode != 0 and "Traceback" in result.stderr
