@@ -19,7 +19,7 @@ from generator.diagnostics import BuildError, Diagnostic, error, failing, warnin
 from generator.pages import load_pages
 from generator.parse import Dump, parse_dump
 from generator.render import OutputFile, SiteRenderer, Theme, default_theme_dir
-from generator.search import build_search_index
+from generator.search import search_files
 from generator.write import check_target, write_site
 
 DUMP_SUFFIX = ".txt"
@@ -118,10 +118,6 @@ def read_dumps(folder: Path, config: SiteConfig) -> tuple[list[Dump], list[Diagn
     for name in sorted(set(config.dates) - names):
         diagnostics.append(warning("site.toml", None, f"[dates] names {name!r}, which is not in {folder}"))
     return dumps, diagnostics
-
-
-def search_files(catalog: Catalog) -> Iterator[OutputFile]:
-    yield build_search_index(catalog)
 
 
 def static_files(theme: Theme) -> Iterator[OutputFile]:

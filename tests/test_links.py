@@ -29,9 +29,9 @@ from generator.catalog import Catalog, build_catalog
 from generator.config import load_config
 from generator.parse import parse_dump
 
-# Attributes whose value is a URL (data-index / data-lunr are the search page's script paths).
+# Attributes whose value is a URL (data-meta / data-lunr are the search page's script paths).
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "poster", "cite", "data", "background",
-                  "data-index", "data-lunr"}
+                  "data-meta", "data-lunr"}
 # <link rel=...> values that make the browser fetch the target as part of the page.
 LOADING_RELS = {"stylesheet", "icon", "shortcut", "apple-touch-icon", "preload", "prefetch", "modulepreload",
                 "manifest", "mask-icon", "dns-prefetch", "preconnect", "import"}
@@ -55,7 +55,7 @@ class Ref:
         tag, _, attribute = self.kind.partition("@")
         if tag == "link":
             return bool(self.rel & LOADING_RELS)
-        return attribute in {"src", "poster", "data", "background", "data-index", "data-lunr"}
+        return attribute in {"src", "poster", "data", "background", "data-meta", "data-lunr"}
 
     def __str__(self) -> str:
         return f"{self.page}: {self.kind}={self.value!r}"

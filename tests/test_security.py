@@ -96,8 +96,8 @@ DATA_SCHEME = re.compile(r"data:", re.IGNORECASE)
 NAVIGABLE = {"a", "area", "iframe", "frame", "object", "embed", "form", "button", "input", "base"}
 EMBEDDING = {"iframe", "frame", "frameset", "object", "embed", "applet", "base", "svg", "math", "style", "template"}
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "poster", "data", "cite", "background", "xlink:href",
-                  "srcset", "ping", "data-index", "data-lunr"}
-SITE_SCRIPTS = re.compile(r"^(?:assets/.+\.js|search-index\.js)$")
+                  "srcset", "ping", "data-meta", "data-lunr"}
+SITE_SCRIPTS = re.compile(r"^assets/.+\.js$")
 
 # Run in the page: everything a hostile string could have turned into active content.
 ACTIVE_CONTENT_JS = """() => {

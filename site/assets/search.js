@@ -1,47 +1,60 @@
-/* paperdigest search page: loads lunr.js and the index only when there is something to search.
- * Results are built from DOM nodes and text only; nothing from the index is parsed as HTML. */
+/* paperdigest search page.
+ *
+ * Nothing loads until there is something to search. Then lunr.js and a small meta file load,
+ * the query's terms are routed to the index shards that hold them (see generator/search.py),
+ * those shards load once each, and a lunr.Index is assembled from them with lunr's public
+ * constructor: lunr.js parses, expands and scores the query exactly as over the whole index.
+ * Result rows load in small chunks. Results are DOM nodes with text only; nothing from the
+ * index is ever parsed as HTML. */
 (function () {
   "use strict";
 
   var script = document.currentScript;
+  var metaFile = script.dataset.meta;
+  var base = metaFile.slice(0, metaFile.lastIndexOf("/") + 1);
   var input = document.getElementById("search-input");
   var results = document.getElementById("search-results");
   var status = document.getElementById("search-status");
   var MAX_RESULTS = 50;
-  var loading = null;
-  var index = null;
-  var docs = null;
+  var MAX_SHARDS = 24;  /* a query needing more ("*ing") would load most of a large index */
 
-  function loadScript(src) {
-    return new Promise(function (resolve, reject) {
-      var tag = document.createElement("script");
-      tag.src = src;
-      tag.onload = resolve;
-      tag.onerror = function () { reject(new Error("could not load " + src)); };
-      document.head.appendChild(tag);
-    });
+  var meta = null;
+  var shards = {};
+  var rows = {};
+  var scripts = {};
+  var assembled = { key: null, index: null };
+  var latest = 0;
+
+  window.paperdigestSearch = {
+    meta: function (data) { meta = data; },
+    shard: function (number, data) { shards[number] = data; },
+    docs: function (number, data) { rows[number] = data; }
+  };
+
+  function load(src) {
+    if (!scripts[src]) {
+      scripts[src] = new Promise(function (resolve, reject) {
+        var tag = document.createElement("script");
+        tag.src = src;
+        tag.onload = resolve;
+        tag.onerror = function () { reject(new Error("could not load " + src)); };
+        document.head.appendChild(tag);
+      });
+    }
+    return scripts[src];
   }
 
   function ready() {
-    if (!loading) {
-      loading = loadScript(script.dataset.lunr)
-        .then(function () { return loadScript(script.dataset.index); })
-        .then(function () {
-          var data = window.PAPERDIGEST_SEARCH;
-          index = window.lunr.Index.load(data.index);
-          docs = data.docs;
-        });
-    }
-    return loading;
+    return load(script.dataset.lunr).then(function () { return load(metaFile); });
   }
 
-  /* Plain words search as typed (punctuation around them trimmed as in the index), with the last
-   * word also matched as a prefix. Queries that use lunr syntax (title:, +word, -word, ~, *, ^)
-   * go to lunr as they are; a hyphen inside a word (Wasserstein-GAN) is not syntax. */
+  /* Plain words search as typed, with the last word also matched as a prefix. Queries that use
+   * lunr syntax (title:, +word, -word, ~, *, ^) go to lunr's own query parser; a hyphen inside
+   * a word (Wasserstein-GAN) is not syntax. */
   var LUNR_SYNTAX = /[:~*^]|(^|\s)[+\-]/;
-  /* The index was built by lunr.py, whose trimmer keeps a token's word characters only when
-   * they are all together ("(LLMs)," -> "llms", "u.s." stays); lunr.js's ASCII-only trimmer
-   * would also cut accented letters, so queries are trimmed the lunr.py way. */
+  /* The index was built with lunr.py's trimmer, which keeps a token's word characters only when
+   * they are all together ("(LLMs)," -> "llms"); lunr.js's ASCII-only trimmer would also cut
+   * accented letters, so plain queries are trimmed the lunr.py way. */
   var TRIMMABLE = /^[^\p{L}\p{N}_]*?([\p{L}\p{N}_]+)[^\p{L}\p{N}_]*?$/u;
 
   function trim(token) {
@@ -50,19 +63,125 @@
     return match ? match[1] : text;
   }
 
-  function find(query) {
-    if (LUNR_SYNTAX.test(query)) {
-      try { return index.search(query); } catch (error) { return null; }
+  function buildQuery(query, text) {
+    if (LUNR_SYNTAX.test(text)) {
+      new window.lunr.QueryParser(text, query).parse();
+      return;
     }
-    var words = window.lunr.tokenizer(query).map(trim).filter(Boolean);
-    if (!words.length) { return []; }
-    return index.query(function (q) {
-      words.forEach(function (word, position) {
-        q.term(word, { usePipeline: true });
-        if (position === words.length - 1) {
-          q.term(word, { usePipeline: false, wildcard: window.lunr.Query.wildcard.TRAILING, boost: 0.5 });
-        }
+    var words = window.lunr.tokenizer(text).map(trim).filter(Boolean);
+    words.forEach(function (word, position) {
+      query.term(word, { usePipeline: true });
+      if (position === words.length - 1) {
+        query.term(word, { usePipeline: false, wildcard: window.lunr.Query.wildcard.TRAILING, boost: 0.5 });
+      }
+    });
+  }
+
+  /* lunr's search pipeline for an index built with the default pipeline: the stemmer. */
+  var stemming = null;
+  function searchPipeline() {
+    if (!stemming) {
+      stemming = new window.lunr.Pipeline();
+      stemming.add(window.lunr.stemmer);
+    }
+    return stemming;
+  }
+
+  function stems(term) { return searchPipeline().runString(term); }
+
+  /* Shards start at sorted keys (a term's first meta.keyChars characters); a key's terms are
+   * all in the last shard whose first key is not after it. */
+  function keyOf(term) { return Array.from(term).slice(0, meta.keyChars).join(""); }
+
+  function shardOf(key) {
+    var low = 0, high = meta.shards.length - 1, found = 0;
+    while (low <= high) {
+      var middle = (low + high) >> 1;
+      if (meta.shards[middle] <= key) { found = middle; low = middle + 1; } else { high = middle - 1; }
+    }
+    return found;
+  }
+
+  function shardsForPrefix(prefix) {
+    if (Array.from(prefix).length >= meta.keyChars) { return [shardOf(keyOf(prefix))]; }
+    var first = shardOf(prefix), found = [first];
+    for (var number = first + 1; number < meta.shards.length && meta.shards[number] < prefix + "\uffff"; number++) {
+      found.push(number);
+    }
+    return found;
+  }
+
+  function shardsFor(query) {
+    var needed = {};
+    query.clauses.forEach(function (clause) {
+      var term = clause.term;
+      var lists;
+      if (term.indexOf("*") !== -1) {
+        lists = [shardsForPrefix(term.split("*")[0])];
+      } else if (clause.editDistance) {
+        lists = [shardsForPrefix(term.charAt(0))];  /* fuzzy matches keep the first letter */
+      } else {
+        lists = (clause.usePipeline ? stems(term) : [term]).map(function (stem) { return [shardOf(keyOf(stem))]; });
+      }
+      lists.forEach(function (list) { list.forEach(function (number) { needed[number] = true; }); });
+    });
+    return Object.keys(needed).map(Number).sort(function (a, b) { return a - b; });
+  }
+
+  /* A lunr.Index over exactly these shards. Field vectors hold only the shards' terms; lunr
+   * scores a match as dot(query, field vector) / |query|, so scores equal the whole index's. */
+  function assemble(numbers) {
+    var key = numbers.join(",");
+    if (assembled.key === key) { return assembled.index; }
+    var invertedIndex = {}, vectors = {}, terms = [], next = 0;
+    numbers.forEach(function (number) {
+      shards[number].forEach(function (row) {
+        var posting = { _index: next };
+        meta.fields.forEach(function (field, slot) {
+          var gaps = row[1 + 2 * slot], scores = row[2 + 2 * slot], refs = {}, doc = 0;
+          for (var i = 0; i < gaps.length; i++) {
+            doc += gaps[i];
+            refs[doc] = {};
+            var fieldRef = field + "/" + doc;
+            (vectors[fieldRef] || (vectors[fieldRef] = [])).push(next, scores[i] / 1000);
+          }
+          posting[field] = refs;
+        });
+        invertedIndex[row[0]] = posting;
+        terms.push(row[0]);
+        next += 1;
       });
+    });
+    terms.sort();
+    var fieldVectors = {};
+    Object.keys(vectors).forEach(function (fieldRef) { fieldVectors[fieldRef] = new window.lunr.Vector(vectors[fieldRef]); });
+    assembled = {
+      key: key,
+      index: new window.lunr.Index({
+        invertedIndex: invertedIndex, fieldVectors: fieldVectors, tokenSet: window.lunr.TokenSet.fromArray(terms),
+        fields: meta.fields, pipeline: searchPipeline()
+      })
+    };
+    return assembled.index;
+  }
+
+  function loadAll(kind, numbers) {
+    return Promise.all(numbers.map(function (number) { return load(base + kind + "-" + number + ".js"); }));
+  }
+
+  /* Resolves to lunr's results for the text, null for a query lunr cannot parse, or a string
+   * explaining why the query is not run. */
+  function find(text) {
+    var query = new window.lunr.Query(meta.fields);
+    try { buildQuery(query, text); } catch (error) { return Promise.resolve(null); }
+    if (!query.clauses.length) { return Promise.resolve([]); }
+    var needed = shardsFor(query);
+    if (needed.length > MAX_SHARDS) {
+      return Promise.resolve("That query is too broad to run here: put at least two letters before a *.");
+    }
+    return loadAll("shard", needed).then(function () {
+      var index = assemble(needed);
+      try { return index.query(function (q) { buildQuery(q, text); }); } catch (error) { return null; }
     });
   }
 
@@ -73,42 +192,51 @@
     return node;
   }
 
-  function show(query) {
+  function row(ref) {
+    var number = Number(ref);
+    return rows[Math.floor(number / meta.chunk)][number % meta.chunk];
+  }
+
+  function show(text, found) {
     results.replaceChildren();
-    if (!query) { status.textContent = ""; return; }
-    var found = find(query);
-    var quoted = "\u201c" + query + "\u201d";
-    if (found === null) {
-      status.textContent = "That query could not be understood: " + quoted + ".";
-      return;
-    }
-    if (!found.length) {
-      status.textContent = "No papers match " + quoted + ".";
-      return;
-    }
+    var quoted = "\u201c" + text + "\u201d";
+    if (typeof found === "string") { status.textContent = found; return; }
+    if (found === null) { status.textContent = "That query could not be understood: " + quoted + "."; return; }
+    if (!found.length) { status.textContent = "No papers match " + quoted + "."; return; }
     status.textContent = found.length + (found.length === 1 ? " paper matches " : " papers match ") + quoted
       + (found.length > MAX_RESULTS ? "; showing the best " + MAX_RESULTS + "." : ".");
     found.slice(0, MAX_RESULTS).forEach(function (hit) {
-      var row = docs[Number(hit.ref)];
+      var data = row(hit.ref);
       var item = element("li", "paper");
       var heading = element("h2", "paper-title");
-      var link = element("a", "", row[0]);
-      link.href = "papers/" + encodeURIComponent(row[1]) + ".html";
+      var link = element("a", "", data[0]);
+      link.href = "papers/" + encodeURIComponent(data[1]) + ".html";
       heading.appendChild(link);
       item.appendChild(heading);
-      item.appendChild(element("p", "meta", "Last featured " + row[2]));
-      item.appendChild(element("p", "snippet", row[3]));
+      item.appendChild(element("p", "meta", "Last featured " + data[2]));
+      item.appendChild(element("p", "snippet", data[3]));
       results.appendChild(item);
     });
   }
 
-  function search(query) {
-    query = query.trim();
-    if (!query) { show(""); return; }
+  function search(text) {
+    text = text.trim();
+    var request = ++latest;
+    if (!text) { results.replaceChildren(); status.textContent = ""; return; }
     status.textContent = "Searching…";
-    ready().then(function () { show(query); }, function (error) {
-      status.textContent = "Search is unavailable: " + error.message;
-    });
+    ready()
+      .then(function () { return find(text); })
+      .then(function (found) {
+        if (!Array.isArray(found)) { return found; }
+        var chunks = {};
+        found.slice(0, MAX_RESULTS).forEach(function (hit) { chunks[Math.floor(Number(hit.ref) / meta.chunk)] = true; });
+        return loadAll("docs", Object.keys(chunks)).then(function () { return found; });
+      })
+      .then(function (found) {
+        if (request === latest) { show(text, found); }
+      }, function (error) {
+        if (request === latest) { status.textContent = "Search is unavailable: " + error.message; }
+      });
   }
 
   var initial = new URLSearchParams(window.location.search).get("q") || "";
