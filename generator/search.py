@@ -26,14 +26,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 from typing import Iterator
 
-from lunr.pipeline import Pipeline
-from lunr.stemmer import stemmer
-from lunr.stop_word_filter import stop_word_filter
-from lunr.trimmer import trimmer
+import numpy as np
+from lunr.stemmer import porter_stemmer
+from lunr.stop_word_filter import WORDS as STOP_WORDS
+from lunr.trimmer import full_re as TRIM
 
 from generator.catalog import Catalog
 from generator.render import OutputFile, long_date
@@ -47,28 +46,46 @@ SHARD_POSTINGS = 40_000  # a shard closes once it holds this many postings (~300
 DOCS_PER_CHUNK = 32
 SNIPPET_CHARS = 240
 SCRIPT = "paperdigestSearch.{kind}({args});\n"
+STOP = -1  # term id of a token that makes no term (a stop word, or nothing between separators)
 
 
 class Analyzer:
-    """Text -> index terms, exactly as lunr.py's tokenizer and default pipeline produce them."""
+    """Text -> term ids, with terms exactly as lunr.py's tokenizer and default pipeline make them.
+
+    lunr.py runs trimmer, stop-word filter and stemmer on every token; here each distinct
+    token meets them once (the same regex, word list and Porter stemmer, from lunr.py itself).
+    """
 
     def __init__(self) -> None:
-        self.pipeline = Pipeline()
-        self.pipeline.add(trimmer, stop_word_filter, stemmer)
-        self.terms_of: dict[str, str | None] = {}  # raw token -> term (None: a stop word)
+        self.ids: dict[str, int] = {}  # term -> id, in order of first appearance
+        self.token_ids: dict[str, int] = {"": STOP}  # raw token -> term id (STOP: no term)
+        self.stems: dict[str, str] = {}  # trimmed word -> stem
 
-    def terms(self, text: str) -> list[str]:
-        known = self.terms_of
-        found = []
-        for token in SEPARATORS.split(text.lower()):
-            if not token:
-                continue
-            term = known.get(token, "")
-            if term == "":
-                term = known[token] = next(iter(self.pipeline.run_string(token)), None)
-            if term is not None:
-                found.append(term)
+    def term_ids(self, text: str) -> list[int]:
+        tokens = SEPARATORS.split(text.lower())
+        found = list(map(self.token_ids.get, tokens))  # C-speed; new tokens come back None
+        if None in found:
+            for position, term_id in enumerate(found):
+                if term_id is None:
+                    token = tokens[position]
+                    found[position] = self.token_ids.get(token)
+                    if found[position] is None:
+                        found[position] = self.token_ids[token] = self.identify(token)
         return found
+
+    def identify(self, token: str) -> int:
+        match = TRIM.match(token)
+        word = match.group(1) if match else token
+        if word in STOP_WORDS:
+            return STOP
+        stem = self.stems.get(word)
+        if stem is None:
+            stem = self.stems[word] = porter_stemmer.stem(word)
+        return self.ids.setdefault(stem, len(self.ids))
+
+    @property
+    def terms(self) -> list[str]:
+        return list(self.ids)
 
 
 @dataclass(frozen=True)
@@ -77,6 +94,7 @@ class Postings:
 
     term: str
     docs: tuple[tuple[int, ...], ...]
+    gaps: tuple[tuple[int, ...], ...]  # docs as differences from the previous one (first: itself)
     scores: tuple[tuple[int, ...], ...]
 
     @property
@@ -84,39 +102,76 @@ class Postings:
         return sum(len(docs) for docs in self.docs)
 
 
-def index_terms(texts: list[tuple[str, str]]) -> list[Postings]:
-    """Every term of every (title, abstract) with its BM25 score, as lunr's builder computes it."""
+def index_terms(texts: list[tuple[str, ...]]) -> list[Postings]:
+    """Every term of every document with lunr's score for each posting, sorted by term.
+
+    Tokens become term ids in Python (one dict lookup each); counting, field lengths and BM25
+    run over numpy arrays, in the same order of float operations as lunr.py's builder.
+    """
     analyzer = Analyzer()
-    count = len(texts)
-    lengths = {field: [0] * count for field in FIELDS}
-    raw: dict[str, tuple[list[list[int]], list[list[int]]]] = {}  # term -> (docs, tfs) per field
-    for doc, fields in enumerate(texts):
-        for slot, (field, text) in enumerate(zip(FIELDS, fields)):
-            terms = analyzer.terms(text)
-            lengths[field][doc] = len(terms)
-            for term, tf in Counter(terms).items():
-                entry = raw.get(term)
-                if entry is None:
-                    entry = raw[term] = ([[] for _ in FIELDS], [[] for _ in FIELDS])
-                entry[0][slot].append(doc)
-                entry[1][slot].append(tf)
-    averages = {field: (sum(lengths[field]) / count if count else 0) or 1 for field in FIELDS}
-    return [score_term(term, docs, tfs, count, lengths, averages) for term, (docs, tfs) in sorted(raw.items())]
+    tokens: list[int] = []
+    counts: list[int] = []  # tokens per (doc, field) segment, segment = doc * fields + field
+    for fields in texts:
+        for text in fields:
+            ids = analyzer.term_ids(text)
+            tokens += ids
+            counts.append(len(ids))
+    width, documents = len(FIELDS), len(texts)
+    ids = np.asarray(tokens, dtype=np.int64)
+    segment = np.repeat(np.arange(documents * width, dtype=np.int64), counts)
+    kept = ids != STOP
+    ids, segment = ids[kept], segment[kept]
+    lengths = np.bincount(segment, minlength=documents * width).reshape(documents, width)
+    doc, field = segment // width, segment % width
+    keys, tfs = np.unique((ids * width + field) * max(documents, 1) + doc, return_counts=True)
+    term_of, rest = np.divmod(keys, width * max(documents, 1))
+    field_of, doc_of = np.divmod(rest, max(documents, 1))
+    return postings_by_term(analyzer.terms, term_of, field_of, doc_of, tfs, lengths)
 
 
-def score_term(term: str, docs: list[list[int]], tfs: list[list[int]], count: int,
-               lengths: dict[str, list[int]], averages: dict[str, float]) -> Postings:
-    """lunr's score for each posting: idf * BM25 saturation * field boost, rounded to 3 places."""
-    with_term = sum(len(field_docs) for field_docs in docs)  # lunr counts a doc once per field
-    idf = math.log(1 + abs((count - with_term + 0.5) / (with_term + 0.5)))
-    scores = []
-    for slot, field in enumerate(FIELDS):
-        field_lengths, average, boost = lengths[field], averages[field], BOOSTS[field]
-        scores.append(tuple(
-            round(round(idf * ((K1 + 1) * tf) / (K1 * (1 - B + B * (field_lengths[doc] / average)) + tf)
-                        * boost, 3) * 1000)
-            for doc, tf in zip(docs[slot], tfs[slot])))
-    return Postings(term, tuple(tuple(field_docs) for field_docs in docs), tuple(scores))
+def postings_by_term(terms: list[str], term_of, field_of, doc_of, tfs, lengths) -> list[Postings]:
+    documents = lengths.shape[0]
+    with_term = np.bincount(term_of, minlength=len(terms))  # lunr counts a doc once per field
+    idf = np.array([math.log(1 + abs((documents - n + 0.5) / (n + 0.5))) for n in with_term.tolist()])
+    averages = np.array([(lengths[:, slot].sum() / documents if documents else 0) or 1 for slot in range(len(FIELDS))])
+    boosts = np.array([BOOSTS[field] for field in FIELDS], dtype=float)
+    field_length = lengths[doc_of, field_of]
+    score = idf[term_of] * ((K1 + 1) * tfs) / (K1 * (1 - B + B * (field_length / averages[field_of])) + tfs)
+    score = score * boosts[field_of]
+    thousandths = round_like_python(score)
+    starts = np.searchsorted(term_of, np.arange(len(terms) + 1))
+    field_starts = np.searchsorted(term_of * len(FIELDS) + field_of, np.arange(len(terms) * len(FIELDS) + 1))
+    gaps = doc_of.copy()
+    gaps[1:] -= doc_of[:-1]
+    firsts = field_starts[:-1][field_starts[:-1] < len(gaps)]  # each (term, field) list starts afresh
+    gaps[firsts] = doc_of[firsts]
+    docs_list, gaps_list, scores_list = doc_of.tolist(), gaps.tolist(), thousandths.tolist()
+    result = []
+    for term_id, term in enumerate(terms):
+        if starts[term_id] == starts[term_id + 1]:
+            continue
+        bounds = field_starts[term_id * len(FIELDS):(term_id + 1) * len(FIELDS) + 1].tolist()
+        result.append(Postings(
+            term,
+            tuple(tuple(docs_list[a:b]) for a, b in zip(bounds, bounds[1:])),
+            tuple(tuple(gaps_list[a:b]) for a, b in zip(bounds, bounds[1:])),
+            tuple(tuple(scores_list[a:b]) for a, b in zip(bounds, bounds[1:]))))
+    result.sort(key=lambda entry: entry.term)
+    return result
+
+
+def round_like_python(scores) -> "np.ndarray":
+    """int(round(round(score, 3) * 1000)) for each score, as lunr.py rounds, without a Python loop.
+
+    rint(score * 1000) agrees except where the product lands within float error of a half;
+    those few are redone with Python's correctly rounded round().
+    """
+    scaled = scores * 1000
+    result = np.rint(scaled).astype(np.int64)
+    near_half = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
+    for position in near_half.tolist():
+        result[position] = round(round(float(scores[position]), 3) * 1000)
+    return result
 
 
 def shard_key(term: str) -> str:
@@ -144,10 +199,6 @@ def cut_shards(postings: list[Postings]) -> list[list[Postings]]:
         size += entry.size
         last_key = key
     return shards
-
-
-def deltas(docs: tuple[int, ...]) -> list[int]:
-    return [doc - previous for previous, doc in zip((0,) + docs, docs)]
 
 
 def script(kind: str, *args: object) -> bytes:
@@ -179,7 +230,7 @@ def search_files(catalog: Catalog) -> Iterator[OutputFile]:
     yield OutputFile("search/meta.js", script("meta", meta))
     for number, shard in enumerate(shards):
         rows = [[entry.term, *(part for slot in range(len(FIELDS))
-                               for part in (deltas(entry.docs[slot]), list(entry.scores[slot])))]
+                               for part in (entry.gaps[slot], entry.scores[slot]))]
                 for entry in shard]
         yield OutputFile(f"search/shard-{number}.js", script("shard", number, rows))
     for start in range(0, len(catalog.papers), DOCS_PER_CHUNK):
