@@ -20,7 +20,8 @@ from generator.pages import load_pages
 from generator.parse import Dump, parse_dump
 from generator.render import OutputFile, SiteRenderer, Theme, default_theme_dir
 from generator.search import search_files
-from generator.write import check_target, write_site
+from generator.manifest import Manifest, fingerprint, read_state
+from generator.write import check_target, recover, write_site
 
 DUMP_SUFFIX = ".txt"
 STAGES = ("parse", "catalog", "render", "search", "write")
@@ -44,6 +45,7 @@ class BuildSummary:
     seconds: float
     diagnostics: tuple[Diagnostic, ...]  # warnings that did not stop the build
     stages: tuple[tuple[str, float], ...] = ()  # seconds spent in each stage, in pipeline order
+    up_to_date: bool = False  # nothing changed since the last build: nothing was written
 
 
 class Stopwatch:
@@ -76,6 +78,13 @@ def build(options: BuildOptions) -> BuildSummary:
     clock = Stopwatch()
     started = time.perf_counter()
     check_target(options.out, options.content, options.force)
+    recover(options.out.resolve())
+    theme = Theme((options.content / "theme", default_theme_dir()))
+    inputs = fingerprint(options.content, theme.dirs, options.strict)
+    previous = read_state(options.out)
+    if previous and previous.inputs == inputs and not options.force:
+        return BuildSummary(previous.entries, previous.papers, previous.digests, previous.files,
+                            time.perf_counter() - started, previous.diagnostics, up_to_date=True)
     config, diagnostics = load_config(options.content / "site.toml")
     dumps, more = read_dumps(options.content / "digests", config)
     pages, page_problems = load_pages(options.content / "pages")
@@ -85,12 +94,21 @@ def build(options: BuildOptions) -> BuildSummary:
     mark = clock.charge("parse", started)
     catalog = build_catalog(dumps)
     mark = clock.charge("catalog", mark)
-    theme = Theme((options.content / "theme", default_theme_dir()))
     renderer = SiteRenderer(catalog, config, theme, tuple(pages))
     files = chain(clock.produce("render", renderer.files()),
                   clock.produce("search", search_files(catalog)),
                   clock.produce("render", static_files(theme)))
-    count = write_site(files, options.out, verify=lambda written: check_accounting(dumps, catalog, written))
+
+    manifest: list[Manifest] = []
+
+    def finish(written: set[str]) -> bytes:
+        check_accounting(dumps, catalog, written)
+        manifest.append(Manifest(inputs, catalog.entries_read, len(catalog.papers), len(catalog.digests),
+                                 len(written), tuple(diagnostics)))
+        return manifest[0].marker()
+
+    count = write_site(files, options.out, verify=finish)
+    manifest[0].save_state(options.out)
     total = time.perf_counter() - started
     clock.seconds["write"] = total - sum(clock.seconds.values())
     stages = tuple((name, clock.seconds[name]) for name in STAGES if name in clock.seconds)

@@ -22,7 +22,7 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--out", type=Path, default=Path("site"), help="output folder (default: site)")
     command.add_argument("--strict", action="store_true", help="treat warnings as errors")
     command.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors")
-    command.add_argument("--force", action="store_true", help="replace an output folder paperdigest did not build")
+    command.add_argument("--force", action="store_true", help="rebuild even if nothing changed; replace an output folder paperdigest did not build")
     command.add_argument("--debug", action="store_true", help="show Python tracebacks for failures")
     return root
 
@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     for diagnostic in summary.diagnostics:
         print(diagnostic, file=sys.stderr)
     if not args.quiet:
+        done = (f"{args.out} is up to date" if summary.up_to_date
+                else f"wrote {summary.files} files to {args.out}")
         print(f"paperdigest: {summary.entries} entries, {summary.papers} papers, {summary.digests} digests; "
-              f"wrote {summary.files} files to {args.out} in {summary.seconds:.2f} s")
+              f"{done} in {summary.seconds:.2f} s")
     return EXIT_OK

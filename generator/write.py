@@ -20,8 +20,7 @@ from typing import Callable, Iterable
 from generator.diagnostics import BuildError, UsageError, error
 from generator.render import OutputFile
 
-MARKER = ".paperdigest"
-MARKER_TEXT = b"This folder is built by paperdigest and is replaced whole by each build.\n"
+MARKER = ".paperdigest"  # the build's manifest (see manifest.py): marks the folder as ours
 TEMP_TAG = ".paperdigest-"
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
@@ -40,11 +39,11 @@ def check_target(out: Path, content: Path, force: bool) -> None:
 
 
 def write_site(files: Iterable[OutputFile], out: Path,
-               verify: Callable[[set[str]], None] = lambda written: None) -> int:
+               verify: Callable[[set[str]], bytes] = lambda written: b"") -> int:
     """Write every file to a fresh folder, let `verify` inspect what was written, then swap it in.
 
-    Returns how many files were written. Any exception (from rendering, verify, the disk, or
-    Ctrl-C) leaves `out` exactly as it was.
+    `verify` returns the marker (manifest) to write last. Returns how many files were written.
+    Any exception (from rendering, verify, the disk, or Ctrl-C) leaves `out` exactly as it was.
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -52,8 +51,7 @@ def write_site(files: Iterable[OutputFile], out: Path,
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{TEMP_TAG}new-", dir=out.parent))
     try:
         written = write_all(files, staging)
-        verify(written)
-        (staging / MARKER).write_bytes(MARKER_TEXT)
+        (staging / MARKER).write_bytes(verify(written))
         os.chmod(staging, 0o755)
         swap_in(staging, out)
     finally:

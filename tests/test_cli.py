@@ -119,3 +119,30 @@ def test_debug_shows_the_traceback(tmp_path):
     (tmp_path / "blocker").write_text("a file where a folder must go")
     result = run_cli("build", "--debug", "--content", str(content), "--out", str(tmp_path / "blocker" / "site"))
     assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_an_unchanged_input_is_not_rebuilt_and_any_change_is(tmp_path):
+    content = make_content(tmp_path, {"a.txt": GOOD + "Cut Off\n"})
+    out = tmp_path / "site"
+    args = ("build", "--content", str(content), "--out", str(out))
+    first = run_cli(*args)
+    assert first.returncode == 0 and "wrote" in first.stdout
+    index = out / "index.html"
+    inode = index.stat().st_ino
+    again = run_cli(*args)
+    assert again.returncode == 0 and "is up to date" in again.stdout
+    assert "warning: title with no abstract" in again.stderr  # the last build's warnings, repeated
+    assert index.stat().st_ino == inode  # nothing was written
+    changes = [
+        lambda: (content / "digests" / "a.txt").write_text(GOOD + "Cut Off Again\n"),  # same size, new text
+        lambda: (content / "site.toml").write_text('default_year = 2025\ntitle = "New"\n'),
+        lambda: (content / "theme" / "static").mkdir(parents=True) or (content / "theme" / "static" / "x.css").write_text("a{}"),
+    ]
+    for change in changes:
+        change()
+        result = run_cli(*args)
+        assert result.returncode == 0 and "wrote" in result.stdout, result.stdout
+    assert "up to date" in run_cli(*args).stdout
+    assert "wrote" in run_cli(*args, "--force").stdout
+    strict = run_cli(*args, "--strict")  # another option is another input: it really builds, and fails
+    assert strict.returncode == 1 and "--strict" in strict.stderr

@@ -96,3 +96,9 @@ def test_a_user_template_and_static_file_override_the_theme(tmp_path):
 
 def test_markdown_escape_neutralises_syntax():
     assert markdown_escape("[x](javascript:alert(1)) <b>*") == r"\[x\]\(javascript:alert\(1\)\) &lt;b&gt;\*"
+
+
+def test_urls_are_found_whatever_their_case():
+    parts = segments("Code: HTTPS://X.ORG/A and GitHub.com/Me/Repo. No link: https:// alone.")
+    assert [part.href for part in parts if part.href] == ["HTTPS://X.ORG/A", "https://GitHub.com/Me/Repo"]
+    assert segments("plain text only") == [segments("plain text only")[0]] and segments("") == []
