@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from itertools import chain
-from typing import Iterable, Iterator, TypeVar
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from generator.catalog import Catalog, build_catalog, digest_slugs, paper_key
 from generator.config import SiteConfig, load_config
@@ -73,8 +73,18 @@ class Stopwatch:
             yield item
 
 
-def build(options: BuildOptions) -> BuildSummary:
-    """Run the whole pipeline; raise BuildError (with every diagnostic) if the input is unusable."""
+Progress = Callable[[Iterator[OutputFile], int], Iterator[OutputFile]]
+
+
+def no_progress(files: Iterator[OutputFile], total: int) -> Iterator[OutputFile]:
+    return files
+
+
+def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSummary:
+    """Run the whole pipeline; raise BuildError (with every diagnostic) if the input is unusable.
+
+    `progress` wraps the stream of output files (with the number of pages to render), so the
+    command line can show a progress bar without the pipeline knowing about terminals."""
     clock = Stopwatch()
     started = time.perf_counter()
     check_target(options.out, options.content, options.force)
@@ -95,7 +105,8 @@ def build(options: BuildOptions) -> BuildSummary:
     catalog = build_catalog(dumps)
     mark = clock.charge("catalog", mark)
     renderer = SiteRenderer(catalog, config, theme, tuple(pages))
-    files = chain(clock.produce("render", renderer.files()),
+    rendered = 3 + 2 * (len(pages) + len(catalog.digests) + len(catalog.papers))  # as renderer.files() yields
+    files = chain(clock.produce("render", progress(renderer.files(), rendered)),
                   clock.produce("search", search_files(catalog)),
                   clock.produce("render", static_files(theme)))
 

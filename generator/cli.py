@@ -27,11 +27,25 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def progress_bar(enabled: bool):
+    """A tqdm bar on stderr for builds that last more than a second (none when not a terminal)."""
+
+    def wrap(files, total):
+        if not enabled:
+            return files
+        from tqdm import tqdm
+
+        return tqdm(files, total=total, delay=1.0, unit=" files", file=sys.stderr, leave=False,
+                    desc="paperdigest")
+
+    return wrap
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     options = BuildOptions(args.content, args.out, strict=args.strict, force=args.force)
     try:
-        summary = build(options)
+        summary = build(options, progress=progress_bar(enabled=not args.quiet and sys.stderr.isatty()))
     except BuildError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic, file=sys.stderr)

@@ -146,3 +146,35 @@ def test_an_unchanged_input_is_not_rebuilt_and_any_change_is(tmp_path):
     assert "wrote" in run_cli(*args, "--force").stdout
     strict = run_cli(*args, "--strict")  # another option is another input: it really builds, and fails
     assert strict.returncode == 1 and "--strict" in strict.stderr
+
+
+def test_a_long_build_on_a_terminal_shows_a_progress_bar(tmp_path):
+    """Run on a pseudo-terminal (120 columns), as a user would: a build of over a second draws a bar."""
+    import fcntl
+    import os
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    papers = [(f"Paper number {n} about something", ABSTRACT) for n in range(3000)]
+    content = make_content(tmp_path, {"a.txt": dump(*papers)})
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    process = subprocess.Popen([sys.executable, "-m", "generator", "build", "--content", str(content),
+                                "--out", str(tmp_path / "site")], stdin=follower, stdout=follower, stderr=follower)
+    os.close(follower)
+    output = bytearray()
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the build is over
+            break
+        if not chunk:
+            break
+        output.extend(chunk)
+    os.close(leader)
+    text = output.decode("utf-8", "replace")
+    assert process.wait(timeout=120) == 0, text[-500:]
+    assert re.search(r"paperdigest: +\d+%\|", text), text[-500:]
+    assert "wrote" in text
