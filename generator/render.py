@@ -9,6 +9,8 @@ root), so the output works from file://, at a domain root, and under a project s
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -20,6 +22,10 @@ from generator.catalog import Catalog, Digest, Paper
 from generator.config import SiteConfig
 from generator.links import segments
 from generator.pages import HandPage
+
+PARALLEL_MIN_PAPERS = 1000  # below this, starting workers costs more than it saves
+MAX_WORKERS = 4
+BATCH = 100  # papers per task handed to a worker
 
 # Characters that mean something in Markdown when they come from a dump: backslash-escaped.
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
@@ -117,8 +123,23 @@ class SiteRenderer:
                 yield OutputFile(f"{hand.slug}.md", hand.source.encode("utf-8"))
         for digest in self.catalog.digests:
             yield from self.digest_files(digest)
-        for paper in self.catalog.papers:
-            yield from self.paper_files(paper)
+        yield from self.all_paper_files()
+
+    def all_paper_files(self) -> Iterator[OutputFile]:
+        """Paper pages, most of any site: rendered by forked workers while this process writes.
+
+        Workers inherit the catalog by fork (nothing is pickled but the rendered bytes coming
+        back), and imap keeps the order, so the output is the same as rendering in turn."""
+        papers = self.catalog.papers
+        workers = min(len(os.sched_getaffinity(0)), MAX_WORKERS)
+        if workers < 2 or len(papers) < PARALLEL_MIN_PAPERS or "fork" not in mp.get_all_start_methods():
+            for paper in papers:
+                yield from self.paper_files(paper)
+            return
+        batches = [range(start, min(start + BATCH, len(papers))) for start in range(0, len(papers), BATCH)]
+        with mp.get_context("fork").Pool(workers, initializer=_adopt, initargs=(self,)) as pool:
+            for batch in pool.imap(_render_papers, batches):
+                yield from batch
 
     def digest_files(self, digest: Digest) -> Iterator[OutputFile]:
         older, newer = self.neighbours[digest.slug]
@@ -154,6 +175,19 @@ class SiteRenderer:
         html = self.env.get_template(template).render(
             site=self.config, root=root, path=path, nav=self.pages, catalog=self.catalog, **context)
         return OutputFile(path, html.encode("utf-8"))
+
+
+_WORKER: SiteRenderer | None = None  # the renderer a forked worker inherited (one per process)
+
+
+def _adopt(renderer: SiteRenderer) -> None:
+    global _WORKER
+    _WORKER = renderer
+
+
+def _render_papers(numbers: range) -> list[OutputFile]:
+    assert _WORKER is not None
+    return [item for number in numbers for item in _WORKER.paper_files(_WORKER.catalog.papers[number])]
 
 
 def newest_first(digests: tuple[Digest, ...]) -> list[Digest]:

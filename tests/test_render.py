@@ -102,3 +102,19 @@ def test_urls_are_found_whatever_their_case():
     parts = segments("Code: HTTPS://X.ORG/A and GitHub.com/Me/Repo. No link: https:// alone.")
     assert [part.href for part in parts if part.href] == ["HTTPS://X.ORG/A", "https://GitHub.com/Me/Repo"]
     assert segments("plain text only") == [segments("plain text only")[0]] and segments("") == []
+
+
+def test_parallel_rendering_writes_exactly_what_serial_rendering_does(tmp_path, monkeypatch):
+    import generator.render as render
+
+    papers = [(f"Paper {n}: a study of things", ABSTRACT) for n in range(1200)]
+    content = make_content(tmp_path, {"a.txt": dump(*papers[:700]), "b.txt": dump(*papers[500:], date="Mar 15")})
+    build(BuildOptions(content, tmp_path / "parallel"))
+    monkeypatch.setattr(render, "PARALLEL_MIN_PAPERS", 10**9)
+    build(BuildOptions(content, tmp_path / "serial"))
+
+    def tree(root):
+        return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+    parallel, serial = tree(tmp_path / "parallel"), tree(tmp_path / "serial")
+    assert len(parallel) > 2400 and parallel == serial
