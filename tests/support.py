@@ -40,3 +40,8 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     """Run `python -m generator` as a user would, capturing its output."""
     return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd or REPO, capture_output=True,
                           text=True, env={**os.environ, **(env or {})}, timeout=300)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file under root (relative POSIX path -> bytes): a whole site, to compare."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from support import CONTENT, REPO, run_cli
+from support import CONTENT, REPO, run_cli, tree
 
 from generator.build import check_accounting
 from generator.catalog import Catalog
@@ -17,9 +17,6 @@ from generator.parse import Dump, Entry
 
 SEED_DIGESTS = {"2025-03-11": 57, "2025-03-12": 76, "2025-03-14": 117, "003-85f035b410764665": 51}
 
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_every_seed_paper_and_digest_has_a_page_and_a_twin(seeds_site):

@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from support import REPO
+from support import REPO, tree
 
 from generator.catalog import build_catalog
 from generator.parse import parse_dump
@@ -20,9 +20,6 @@ import corpus  # noqa: E402
 
 PAPERS, DIGESTS = 300, 10
 
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def read(content: Path):

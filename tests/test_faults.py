@@ -9,15 +9,12 @@ import sys
 import time
 from pathlib import Path
 
-from support import REPO, dump, make_content
+from support import REPO, dump, make_content, tree
 
 from generator.build import BuildOptions, build
 
 ABSTRACT = "An abstract long enough to count as one, repeated. " * 12
 
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def listing(folder: Path) -> list[str]:
@@ -29,12 +26,17 @@ def many_papers(prefix: str, count: int) -> str:
     return dump(*[(f"{prefix} paper number {n}", ABSTRACT) for n in range(count)])
 
 
-def test_kill_9_at_random_moments_never_leaves_a_partial_site(tmp_path):
-    content = make_content(tmp_path, {"a.txt": many_papers("Old", 300)})
+def built_then_changed(tmp_path: Path, old: int, new: int) -> tuple[Path, Path, dict[str, bytes]]:
+    """A site built from `old` papers, and its content then given `new` more: (content, out, old site)."""
+    content = make_content(tmp_path, {"a.txt": many_papers("Old", old)})
     out = tmp_path / "site"
     build(BuildOptions(content, out))
-    old = tree(out)
-    (content / "digests" / "b.txt").write_text(many_papers("New", 300), encoding="utf-8")
+    (content / "digests" / "b.txt").write_text(many_papers("New", new), encoding="utf-8")
+    return content, out, tree(out)
+
+
+def test_kill_9_at_random_moments_never_leaves_a_partial_site(tmp_path):
+    content, out, old = built_then_changed(tmp_path, 300, 300)
     build(BuildOptions(content, tmp_path / "reference"))
     new = tree(tmp_path / "reference")
 
@@ -76,11 +78,7 @@ def test_a_template_error_leaves_the_site_untouched(tmp_path):
 
 
 def test_ctrl_c_midway_leaves_the_old_site_and_says_so(tmp_path):
-    content = make_content(tmp_path, {"a.txt": many_papers("Old", 50)})
-    out = tmp_path / "site"
-    build(BuildOptions(content, out))
-    old = tree(out)
-    (content / "digests" / "b.txt").write_text(many_papers("New", 600), encoding="utf-8")
+    content, out, old = built_then_changed(tmp_path, 50, 600)
     process = subprocess.Popen([sys.executable, "-m", "generator", "build", "--content", str(content), "--out", str(out)],
                                cwd=REPO, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from support import dump, make_content
+from support import dump, make_content, tree
 
 from generator.build import BuildOptions, build
 from generator.links import segments
@@ -112,9 +112,6 @@ def test_parallel_rendering_writes_exactly_what_serial_rendering_does(tmp_path, 
     build(BuildOptions(content, tmp_path / "parallel"))
     monkeypatch.setattr(render, "PARALLEL_MIN_PAPERS", 10**9)
     build(BuildOptions(content, tmp_path / "serial"))
-
-    def tree(root):
-        return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
     parallel, serial = tree(tmp_path / "parallel"), tree(tmp_path / "serial")
     assert len(parallel) > 2400 and parallel == serial
