@@ -79,8 +79,8 @@ def result_rows(site: Path, meta) -> list[list[str]]:
 def test_terms_postings_and_scores_equal_lunr_py_builder():
     texts = seed_texts()
     reference = lunr_py_index(texts)
-    ours = {entry.term: entry for entry in index_terms(texts)}
-    assert set(ours) == set(reference.inverted_index)
+    index = index_terms(texts)
+    assert set(index.terms) == set(reference.inverted_index) and len(index.terms) == len(set(index.terms))
     term_of = {posting["_index"]: term for term, posting in reference.inverted_index.items()}
     expected = {}
     for field_ref, vector in reference.field_vectors.items():
@@ -88,10 +88,13 @@ def test_terms_postings_and_scores_equal_lunr_py_builder():
         for position in range(0, len(vector.elements), 2):
             expected[(term_of[vector.elements[position]], field, int(doc))] = vector.elements[position + 1]
     actual = {}
-    for term, entry in ours.items():
+    for number, term in enumerate(index.terms):
         for slot, field in enumerate(FIELDS):
-            assert sorted(map(int, reference.inverted_index[term][field])) == list(entry.docs[slot])
-            for doc, score in zip(entry.docs[slot], entry.scores[slot]):
+            span = index.span(number, slot)
+            docs = index.docs[span].tolist()
+            assert sorted(map(int, reference.inverted_index[term][field])) == docs
+            assert index.gaps[span].tolist() == [b - a for a, b in zip([0] + docs, docs)]
+            for doc, score in zip(docs, index.scores[span].tolist()):
                 actual[(term, field, doc)] = score / 1000
     assert actual == expected
 
@@ -128,13 +131,15 @@ def test_result_rows_cover_every_paper_page(seeds_site):
 
 def test_shards_split_only_between_keys_in_javascript_order(monkeypatch):
     monkeypatch.setattr("generator.search.SHARD_POSTINGS", 300)
-    shards = cut_shards(index_terms(seed_texts()))
+    index = index_terms(seed_texts())
+    shards = cut_shards(index)
     assert len(shards) > 5
-    starts = [shard_key(shard[0].term) for shard in shards]
+    assert [term for shard in shards for term in shard] == list(range(len(index.terms)))
+    starts = [shard_key(index.terms[shard.start]) for shard in shards]
     assert starts == sorted(starts, key=utf16_order) and len(set(starts)) == len(starts)
     for number, shard in enumerate(shards):  # every term routes to the shard that holds it
-        for entry in shard:
-            key = shard_key(entry.term)
+        for term in shard:
+            key = shard_key(index.terms[term])
             assert max(n for n, start in enumerate(starts) if utf16_order(start) <= utf16_order(key)) == number
 
 
