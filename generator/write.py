@@ -54,8 +54,14 @@ def write_site(files: Iterable[OutputFile], out: Path,
         (staging / MARKER).write_bytes(verify(written))
         os.chmod(staging, 0o755)
         swap_in(staging, out)
-    finally:
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        raise
+    # The new site is in place and the build is done; `staging` now holds the old site.
+    try:
+        shutil.rmtree(staging, ignore_errors=True)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C during clean-up: the next build's recover() removes what is left
     return len(written)
 
 

@@ -78,7 +78,7 @@ def test_a_template_error_leaves_the_site_untouched(tmp_path):
 
 
 def test_ctrl_c_midway_leaves_the_old_site_and_says_so(tmp_path):
-    content, out, old = built_then_changed(tmp_path, 50, 600)
+    content, out, old = built_then_changed(tmp_path, 50, 1500)  # parallel rendering, a wide window
     process = subprocess.Popen([sys.executable, "-m", "generator", "build", "--content", str(content), "--out", str(out)],
                                cwd=REPO, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60

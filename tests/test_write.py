@@ -96,3 +96,23 @@ def test_two_outputs_on_one_path_is_a_clear_error(tmp_path):
     with pytest.raises(BuildError, match="two outputs would be written to this same file"):
         write_site(files("papers/a.html", "papers/a.html"), tmp_path / "site")
     assert not (tmp_path / "site").exists()
+
+
+def test_ctrl_c_after_the_swap_still_counts_as_built(tmp_path, monkeypatch):
+    """Once the new site is in place, an interrupt during clean-up must not fail the build
+    (which would then claim the site was left unchanged); the next build clears the rest."""
+    import generator.write as write
+
+    out = tmp_path / "site"
+    write_site(files("index.html", body=b"old"), out)
+    real_rmtree = write.shutil.rmtree
+
+    def interrupted(path, ignore_errors=False):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(write.shutil, "rmtree", interrupted)
+    assert write_site(files("index.html", body=b"new"), out) == 1
+    monkeypatch.setattr(write.shutil, "rmtree", real_rmtree)
+    assert (out / "index.html").read_bytes() == b"new"
+    recover(out)
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]
