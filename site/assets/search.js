@@ -128,33 +128,62 @@
     return Object.keys(needed).map(Number).sort(function (a, b) { return a - b; });
   }
 
+  /* One shard, unpacked once: its postings as lunr keeps them, and each doc's part of its field
+   * vectors. Term indices are the shard's own, offset when shards combine; every lunr ref
+   * shares one empty metadata object (lunr copies metadata and never writes to it). */
+  var NO_METADATA = Object.freeze({});
+  var unpacked = {};
+
+  function unpack(number) {
+    if (unpacked[number]) { return unpacked[number]; }
+    var terms = [], postings = [], parts = meta.fields.map(function () { return {}; });
+    shards[number].forEach(function (row, term) {
+      var posting = {};
+      meta.fields.forEach(function (field, slot) {
+        var gaps = row[1 + 2 * slot], scores = row[2 + 2 * slot], refs = {}, part = parts[slot], doc = 0;
+        for (var i = 0; i < gaps.length; i++) {
+          doc += gaps[i];
+          refs[doc] = NO_METADATA;
+          (part[doc] || (part[doc] = [])).push(term, scores[i] / 1000);
+        }
+        posting[field] = refs;
+      });
+      terms.push(row[0]);
+      postings.push(posting);
+    });
+    unpacked[number] = { terms: terms, postings: postings, parts: parts };
+    return unpacked[number];
+  }
+
   /* A lunr.Index over exactly these shards. Field vectors hold only the shards' terms; lunr
    * scores a match as dot(query, field vector) / |query|, so scores equal the whole index's. */
   function assemble(numbers) {
     var key = numbers.join(",");
     if (assembled.key === key) { return assembled.index; }
-    var invertedIndex = {}, vectors = {}, terms = [], next = 0;
-    numbers.forEach(function (number) {
-      shards[number].forEach(function (row) {
-        var posting = { _index: next };
-        meta.fields.forEach(function (field, slot) {
-          var gaps = row[1 + 2 * slot], scores = row[2 + 2 * slot], refs = {}, doc = 0;
-          for (var i = 0; i < gaps.length; i++) {
-            doc += gaps[i];
-            refs[doc] = {};
-            var fieldRef = field + "/" + doc;
-            (vectors[fieldRef] || (vectors[fieldRef] = [])).push(next, scores[i] / 1000);
-          }
-          posting[field] = refs;
-        });
-        invertedIndex[row[0]] = posting;
-        terms.push(row[0]);
-        next += 1;
+    var invertedIndex = {}, elements = meta.fields.map(function () { return {}; }), terms = [], offset = 0;
+    numbers.map(unpack).forEach(function (shard) {
+      shard.terms.forEach(function (term, index) {
+        var posting = shard.postings[index];
+        posting._index = offset + index;
+        invertedIndex[term] = posting;
+        terms.push(term);
       });
+      shard.parts.forEach(function (part, slot) {
+        var merged = elements[slot];
+        Object.keys(part).forEach(function (doc) {
+          var own = part[doc], into = merged[doc] || (merged[doc] = []);
+          for (var i = 0; i < own.length; i += 2) { into.push(own[i] + offset, own[i + 1]); }
+        });
+      });
+      offset += shard.terms.length;
     });
     terms.sort();
     var fieldVectors = {};
-    Object.keys(vectors).forEach(function (fieldRef) { fieldVectors[fieldRef] = new window.lunr.Vector(vectors[fieldRef]); });
+    meta.fields.forEach(function (field, slot) {
+      Object.keys(elements[slot]).forEach(function (doc) {
+        fieldVectors[field + "/" + doc] = new window.lunr.Vector(elements[slot][doc]);
+      });
+    });
     assembled = {
       key: key,
       index: new window.lunr.Index({
