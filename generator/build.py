@@ -19,7 +19,6 @@ from generator.diagnostics import BuildError, Diagnostic, error, failing, warnin
 from generator.pages import load_pages
 from generator.parse import Dump, parse_dump
 from generator.render import OutputFile, SiteRenderer, Theme, default_theme_dir
-from generator.search import search_files
 from generator.manifest import Manifest, fingerprint, read_state
 from generator.write import check_target, recover, write_site
 
@@ -102,6 +101,8 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
     if failing(diagnostics, options.strict):
         raise BuildError(diagnostics)
     mark = clock.charge("parse", started)
+    from generator.search import search_files  # numpy and lunr: imported only when a build runs
+
     catalog = build_catalog(dumps)
     mark = clock.charge("catalog", mark)
     renderer = SiteRenderer(catalog, config, theme, tuple(pages))
