@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: site test system-deps clean
+.PHONY: site test system-deps bench clean
 
 # The package and its runtime dependencies, in a virtual environment of its own.
 $(VENV)/.installed: pyproject.toml
@@ -33,6 +33,13 @@ system-deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium default-jre-headless >/dev/null; \
 	fi
+
+## Speed and memory at scale (issue 4): S, M, L corpora, Hugo and Chromium for comparison.
+## Writes benchmarks/results/latest.{json,md}. Options: make bench BENCH_ARGS="--sizes S,M --runs 3".
+bench: $(VENV)/.installed-test system-deps
+	@command -v hugo >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq hugo >/dev/null; }
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis test-artifacts

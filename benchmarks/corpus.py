@@ -1,0 +1,473 @@
+"""Deterministic benchmark corpora: synthetic Daily Papers dumps in exactly the seeds' format.
+
+    python benchmarks/corpus.py --size M --out DIR     # DIR/site.toml + DIR/digests/*.txt
+
+Sizes: S is the real seeds (content/ copied as is); XS, M and L are generated. The same
+arguments always give byte-identical files (seeded random.Random with a string seed, no set or
+hash-order iteration), whatever PYTHONHASHSEED is.
+
+How the text is made, from the seeds in content/digests:
+- titles and abstracts come from two word-bigram chains trained on the seeds' distinct papers,
+  so word frequencies, punctuation and sentence shapes follow the seeds;
+- lengths are drawn from the seeds' own title and abstract lengths (titles 24-172 chars,
+  abstracts ~1,300-2,000 chars; abstracts end at a sentence end);
+- vocabulary grows with the corpus as real text does (Heaps' law): some content words are
+  replaced by coined words (blends of seed words, acronyms such as model names), new ones at a
+  falling rate, so a 30,000-paper corpus has ~10^5 distinct words, not the seeds' 6,500
+  (that matters for the size of the search index);
+- URLs appear where the seeds had them (~15% of abstracts), as new github.com / github.io /
+  huggingface.co addresses;
+- about 27% of the entries repeat a paper from an earlier digest (the seeds: 84 of 316), the
+  same title and abstract, as on Hugging Face;
+- one digest per weekday, oldest first; dates in default_year are written "Mar 14", earlier
+  years "Mar 14, 2024" (some "March 14, 2024" and "2024-03-14").
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import hashlib
+import shutil
+import sys
+import time
+import tomllib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+import random
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from generator.catalog import paper_key  # noqa: E402
+from generator.parse import parse_dump  # noqa: E402
+
+SEEDS = REPO / "content"
+HEADER = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nbyAK and the research community\n\n"
+REPEAT_RATIO = 0.27  # share of entries that repeat a paper from an earlier digest (seeds: 84/316)
+PER_DIGEST = 30  # distinct new papers per digest in the generated sizes
+LAST_DAY = date(2025, 3, 14)  # the newest digest of a generated corpus (the seeds' newest date)
+
+# name -> (distinct papers, digests); S is the seeds themselves.
+SIZES = {
+    "S": None,
+    "XS": (1_000, 34),
+    "M": (5_000, 167),
+    "L": (30_000, 1_000),
+}
+
+TITLE_MIN, TITLE_MAX = 24, 172
+ABSTRACT_MIN, ABSTRACT_MAX = 1_300, 2_000
+NOT_SENTENCE_ENDS = frozenset({"e.g.", "i.e.", "al.", "vs.", "cf.", "Fig.", "Eq.", "resp."})
+WEAK_ENDINGS = frozenset({"a", "an", "the", "of", "for", "and", "with", "in", "to", "via", "on", "by",
+                          "from", "at", "as", "or", "is", "are", "its", "their", "into", "towards", "under"})
+START, END, URL, URL_DOT = "\x02", "\x03", "\x00URL", "\x00URL."
+
+# Vocabulary growth. A content word is replaced by a coined word with probability SUBSTITUTE
+# (COLON_NAME for a "Name:" title prefix). The m-th coined draw is a new word with probability
+# COIN_C * COIN_D * m^(COIN_D - 1), so there are ~COIN_C * m^COIN_D coined words after m draws;
+# otherwise an earlier coined word is reused in proportion to its use so far. Tuned so that
+# distinct lowercased words follow the seeds' Heaps' law extrapolated (V ~ 10.1 n^0.594:
+# 6,469 words in their 53k tokens; ~15.6k at 1,000 papers, ~40k at 5,000, ~117k at 30,000;
+# this gives 17k, 41k and 129k).
+SUBSTITUTE = 0.10
+COLON_NAME = 0.9
+COIN_C = 15.0
+COIN_D = 0.69
+
+
+@dataclass(frozen=True)
+class Paper:
+    title: str
+    abstract: str
+
+
+@dataclass(frozen=True)
+class Digest:
+    day: date
+    papers: tuple[int, ...]  # indexes into the corpus' paper list, in page order
+
+
+def train(texts: list[str]) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """Word-bigram successors (with multiplicity) and sentence starts, insertion-ordered."""
+    chain: dict[str, list[str]] = {}
+    starts: list[str] = []
+    for text in texts:
+        words = [URL_DOT if is_url(w) and w.endswith(".") else URL if is_url(w) else w for w in text.split()]
+        previous = START
+        for word in words:
+            chain.setdefault(previous, []).append(word)
+            if sentence_end(previous):
+                starts.append(word)
+            previous = word
+        chain.setdefault(previous, []).append(END)
+    return {word: tuple(following) for word, following in chain.items()}, tuple(starts)
+
+
+def is_url(word: str) -> bool:
+    return "://" in word or "github.com" in word or "www." in word or "huggingface.co" in word
+
+
+def sentence_end(word: str) -> bool:
+    return word.endswith((".", ".)")) and word not in NOT_SENTENCE_ENDS and not word.startswith(URL)
+
+
+def core(word: str) -> tuple[str, str, str] | None:
+    """(leading punctuation, word, trailing punctuation) for a plain alphabetic word of 4+ letters."""
+    start, stop = 0, len(word)
+    while start < stop and not word[start].isalnum():
+        start += 1
+    while stop > start and not word[stop - 1].isalnum():
+        stop -= 1
+    middle = word[start:stop]
+    if len(middle) < 4 or not middle.replace("-", "").isalpha() or middle.lower() in WEAK_ENDINGS:
+        return None
+    return word[:start], middle, word[stop:]
+
+
+class Coiner:
+    """New words for a growing vocabulary, at a rate that falls as a power of the draws so far."""
+
+    def __init__(self, rng: random.Random, stems: list[str]) -> None:
+        self.rng = rng
+        self.stems = stems
+        self.words: list[str] = []
+        self.draws: list[int] = []  # every draw, so a uniform pick reuses words by frequency
+
+    def draw(self) -> str:
+        rng, n, k = self.rng, len(self.draws), len(self.words)
+        if n == 0 or rng.random() < COIN_C * COIN_D * n ** (COIN_D - 1):
+            self.words.append(self.coin())
+            choice = k
+        else:
+            choice = self.draws[int(rng.random() * n)]
+        self.draws.append(choice)
+        return self.words[choice]
+
+    def coin(self) -> str:
+        rng = self.rng
+        kind = rng.random()
+        if kind < 0.25:  # an acronym / model name: "GIOROM", "MSVMamba", "LLaVA-3"
+            letters = "".join(rng.choice("ABCDEFGHIJKLMNOPRSTUVW") for _ in range(rng.randint(2, 5)))
+            if rng.random() < 0.4:
+                letters += rng.choice(self.stems).capitalize()[:rng.randint(3, 6)]
+            if rng.random() < 0.2:
+                letters += f"-{rng.randint(1, 9)}"
+            return letters
+        a, b = rng.choice(self.stems), rng.choice(self.stems)
+        word = a[: max(2, len(a) // 2 + rng.randint(-1, 1))] + b[len(b) // 2:]
+        return word.capitalize() if kind > 0.85 else word
+
+
+class TextModel:
+    """Bigram chains and length distributions learnt from the seed dumps."""
+
+    def __init__(self, seeds: Path = SEEDS / "digests") -> None:
+        papers: dict[str, Paper] = {}
+        for path in sorted(seeds.glob("*.txt")):
+            for entry in parse_dump(path.name, path.read_bytes(), 2025).entries:
+                papers.setdefault(paper_key(entry.title), Paper(entry.title, entry.abstract))
+        self.seed_papers = list(papers.values())
+        self.titles, self.title_starts = train([p.title for p in self.seed_papers])
+        self.abstracts, self.sentence_starts = train([p.abstract for p in self.seed_papers])
+        self.title_lengths = sorted(len(p.title) for p in self.seed_papers)
+        self.abstract_lengths = sorted(len(p.abstract) for p in self.seed_papers)
+        self.cores = {w: core(w) for chain in (self.titles, self.abstracts) for w in chain if w not in (START, END)}
+        stems = {c[1].lower(): None for c in self.cores.values() if c and len(c[1]) >= 6}
+        self.stems = list(stems)
+
+    def words(self, rng: random.Random, coiner: Coiner, chain: dict[str, tuple[str, ...]],
+              restart: tuple[str, ...], title: bool):
+        """An endless stream of words from the chain, with coined substitutions."""
+        cores, word = self.cores, START
+        rand = rng.random
+        while True:
+            following = chain.get(word)
+            word = following[int(rand() * len(following))] if following else END
+            if word == END:
+                word = START if title else restart[int(rand() * len(restart))]
+                if title:
+                    continue
+            if word.startswith(URL):
+                yield self.url(rng) + ("." if word == URL_DOT else "")
+                continue
+            parts = cores.get(word)
+            if parts is not None and rand() < (COLON_NAME if title and parts[2] == ":" else SUBSTITUTE):
+                coined = coiner.draw()
+                if parts[1][0].isupper():
+                    coined = coined[0].upper() + coined[1:]
+                yield parts[0] + coined + parts[2]
+            else:
+                yield word
+
+    def url(self, rng: random.Random) -> str:
+        owner = rng.choice(self.stems)[: rng.randint(4, 9)] + (str(rng.randint(1, 99)) if rng.random() < 0.3 else "")
+        repo = "".join(rng.choice(self.stems).capitalize()[: rng.randint(3, 7)] for _ in range(rng.randint(1, 3)))
+        form = rng.random()
+        if form < 0.6:
+            return f"https://github.com/{owner}/{repo}"
+        if form < 0.7:
+            return f"github.com/{owner}/{repo}"
+        if form < 0.85:
+            return f"https://{owner}.github.io/{repo}/"
+        return f"https://huggingface.co/{owner}/{repo}"
+
+    def title(self, rng: random.Random, coiner: Coiner) -> str:
+        target = max(TITLE_MIN + 6, self.title_lengths[int(rng.random() * len(self.title_lengths))] + rng.randint(-8, 8))
+        out: list[str] = []
+        size = -1
+        for word in self.words(rng, coiner, self.titles, self.title_starts, title=True):
+            if size + 1 + len(word) > TITLE_MAX:
+                break
+            out.append(word)
+            size += 1 + len(word)
+            if size >= target and word.lower().strip(",:;") not in WEAK_ENDINGS:
+                break
+        while len(out) > 1 and (out[-1].lower().strip(",:;") in WEAK_ENDINGS or out[-1].endswith((",", ":", ";"))):
+            out.pop()
+        return " ".join(out)
+
+    def abstract(self, rng: random.Random, coiner: Coiner) -> str:
+        lengths = self.abstract_lengths
+        target = min(ABSTRACT_MAX - 150, max(ABSTRACT_MIN, lengths[int(rng.random() * len(lengths))] - 60))
+        out: list[str] = []
+        size, kept = -1, 0  # kept: words up to the last sentence end
+        for word in self.words(rng, coiner, self.abstracts, self.sentence_starts, title=False):
+            if size + 1 + len(word) > ABSTRACT_MAX:
+                if kept and len(" ".join(out[:kept])) >= ABSTRACT_MIN:
+                    del out[kept:]
+                else:
+                    out[-1] = out[-1].rstrip(",;:") + "."
+                break
+            out.append(word)
+            size += 1 + len(word)
+            if sentence_end(word):
+                kept = len(out)
+                if size >= target:
+                    break
+        return " ".join(out)
+
+
+def corpus_rng(seed: int, papers: int, digests: int) -> random.Random:
+    return random.Random(f"paperdigest-bench:{seed}:{papers}:{digests}")
+
+
+def weekdays_back(last: date, count: int) -> list[date]:
+    days: list[date] = []
+    day = last
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day -= timedelta(days=1)
+    return days[::-1]
+
+
+def next_weekday(day: date) -> date:
+    day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def date_line(day: date, default_year: int, rng: random.Random) -> str:
+    if day.year == default_year:
+        return f"{day:%b} {day.day}"
+    form = rng.random()
+    if form < 0.1:
+        return day.isoformat()
+    if form < 0.2:
+        return f"{day:%B} {day.day}, {day.year}"
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+def dump_text(day: date, default_year: int, entries: list[Paper], rng: random.Random) -> str:
+    """One dump as the seeds are: header, date line, title/abstract paragraphs, no final newline."""
+    body = "\n\n".join(f"{paper.title}\n\n{paper.abstract}" for paper in entries)
+    return f"{HEADER}{date_line(day, default_year, rng)}\n\n{body}"
+
+
+def split_counts(total: int, parts: int, rng: random.Random, spread: float = 0.3) -> list[int]:
+    """`total` split into `parts` positive, uneven counts (weights 1 +- spread)."""
+    weights = [1 + spread * (2 * rng.random() - 1) for _ in range(parts)]
+    scale = total / sum(weights)
+    counts = [max(1, int(w * scale)) for w in weights]
+    index = 0
+    while sum(counts) != total:
+        step = 1 if sum(counts) < total else -1
+        if counts[index % parts] + step >= 1:
+            counts[index % parts] += step
+        index += 1
+    return counts
+
+
+class Generator:
+    """Papers and digests for one corpus; papers are made once and repeated by index."""
+
+    def __init__(self, seed: int, papers: int, digests: int, model: TextModel | None = None,
+                 taken: set[str] | None = None) -> None:
+        self.rng = corpus_rng(seed, papers, digests)
+        self.model = model or TextModel()
+        self.coiner = Coiner(self.rng, self.model.stems)
+        self.taken = taken if taken is not None else set()  # paper keys in use
+        self.papers: list[Paper] = []
+
+    def new_paper(self) -> int:
+        while True:
+            title = self.model.title(self.rng, self.coiner)
+            key = paper_key(title)
+            if key and key not in self.taken and len(title) >= TITLE_MIN:
+                break
+        self.taken.add(key)
+        self.papers.append(Paper(title, self.model.abstract(self.rng, self.coiner)))
+        return len(self.papers) - 1
+
+    def digest_plan(self, new_counts: list[int], repeat_counts: list[int], days: list[date],
+                    history: list[list[int]]) -> list[Digest]:
+        """Digests with fresh papers and repeats of papers from recent earlier digests, shuffled."""
+        rng = self.rng
+        out = []
+        for new, repeats, day in zip(new_counts, repeat_counts, days):
+            chosen = [self.new_paper() for _ in range(new)]
+            fresh = set(chosen)
+            picked: list[int] = []
+            for _ in range(repeats):
+                for _attempt in range(50):
+                    back = min(len(history), 1 + int(rng.expovariate(1 / 6)))
+                    if back == 0:
+                        break
+                    candidates = history[-back]
+                    paper = candidates[int(rng.random() * len(candidates))]
+                    if paper not in fresh:
+                        fresh.add(paper)
+                        picked.append(paper)
+                        break
+            order = chosen + picked
+            rng.shuffle(order)
+            history.append(chosen)
+            out.append(Digest(day, tuple(order)))
+        return out
+
+
+def generate(out: Path, papers: int, digests: int, seed: int = 1, repeat_ratio: float = REPEAT_RATIO,
+             default_year: int | None = None) -> dict[str, int]:
+    """Write out/site.toml and out/digests/*.txt; return counts."""
+    if not 1 <= digests <= papers:
+        raise ValueError(f"need at least one paper per digest ({papers} papers, {digests} digests)")
+    generator = Generator(seed, papers, digests)
+    rng = generator.rng
+    days = weekdays_back(LAST_DAY, digests)
+    default_year = default_year or days[-1].year
+    new_counts = split_counts(papers, digests, rng)
+    repeats_total = round(papers * repeat_ratio / (1 - repeat_ratio))
+    repeat_counts = [0] + (split_counts(repeats_total, digests - 1, rng, 0.5) if digests > 1 and repeats_total else [0] * (digests - 1))
+    plan = generator.digest_plan(new_counts, repeat_counts, days, [])
+    folder = out / "digests"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    write_site_toml(out, default_year)
+    width = max(3, len(str(digests - 1)))
+    entries = total_bytes = 0
+    for number, digest in enumerate(plan):
+        text = dump_text(digest.day, default_year, [generator.papers[i] for i in digest.papers], rng)
+        data = text.encode("utf-8")
+        name = f"{number:0{width}d}_{hashlib.sha256(data).hexdigest()[:16]}.txt"
+        (folder / name).write_bytes(data)
+        entries += len(digest.papers)
+        total_bytes += len(data)
+    return {"papers": len(generator.papers), "digests": len(plan), "entries": entries, "bytes": total_bytes}
+
+
+def write_site_toml(out: Path, default_year: int) -> None:
+    (out / "site.toml").write_text(
+        "# A generated benchmark corpus (benchmarks/corpus.py).\n"
+        'title = "Daily Papers Digest"\n'
+        'description = "An offline, searchable archive of the Hugging Face Daily Papers digests."\n'
+        'base_url = ""\n'
+        f"default_year = {default_year}\n"
+        'language = "en"\n\n[dates]\n', encoding="utf-8")
+
+
+def copy_seeds(out: Path) -> dict[str, int]:
+    """Size S: the real content folder, copied."""
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(SEEDS, out)
+    entries = total_bytes = 0
+    keys = set()
+    for path in sorted((out / "digests").glob("*.txt")):
+        data = path.read_bytes()
+        total_bytes += len(data)
+        for entry in parse_dump(path.name, data, 2025).entries:
+            entries += 1
+            keys.add(paper_key(entry.title))
+    return {"papers": len(keys), "digests": len(list((out / "digests").glob("*.txt"))), "entries": entries,
+            "bytes": total_bytes}
+
+
+def make(size: str, out: Path, seed: int = 1) -> dict[str, int]:
+    if size == "S":
+        return copy_seeds(out)
+    papers, digests = SIZES[size]
+    return generate(out, papers, digests, seed)
+
+
+# --- changes for incremental-build benchmarks --------------------------------------------------
+
+def added_digest(content: Path, seed: int = 1, new: int = PER_DIGEST) -> tuple[str, bytes]:
+    """A new dump for the day after the content's newest digest: `new` fresh papers plus ~27%
+    repeats from the last few digests. Returns (file name, bytes)."""
+    settings = tomllib.loads((content / "site.toml").read_text(encoding="utf-8"))
+    default_year = settings.get("default_year", LAST_DAY.year)
+    dumps = [parse_dump(p.name, p.read_bytes(), default_year) for p in sorted((content / "digests").glob("*.txt"))]
+    dated = sorted((d for d in dumps if d.date), key=lambda d: d.date)
+    last = dated[-1].date if dated else LAST_DAY
+    recent = [[paper_key(e.title) for e in d.entries] for d in dated[-5:]]
+    generator = Generator(seed, -1, len(dumps), taken={paper_key(e.title) for d in dumps for e in d.entries})
+    rng = generator.rng
+    existing = {paper_key(e.title): Paper(e.title, e.abstract) for d in dumps for e in d.entries}
+    order = [generator.papers[generator.new_paper()] for _ in range(new)]
+    pool = list(dict.fromkeys(key for keys in recent for key in keys))
+    repeats = rng.sample(pool, min(len(pool), round(new * REPEAT_RATIO / (1 - REPEAT_RATIO))))
+    order += [existing[key] for key in repeats]
+    rng.shuffle(order)
+    text = dump_text(next_weekday(last), default_year, order, rng)
+    return "zz_bench_added.txt", text.encode("utf-8")
+
+
+def edit_one_abstract(content: Path) -> tuple[Path, bytes]:
+    """Change one abstract in the middle dump (append a sentence). Returns (file, original bytes)."""
+    files = sorted((content / "digests").glob("*.txt"))
+    path = files[len(files) // 2]
+    original = path.read_bytes()
+    paragraphs = original.decode("utf-8").split("\n\n")
+    index = next(i for i, p in enumerate(paragraphs) if len(p) > 300)
+    paragraphs[index] += " This abstract was revised for the benchmark."
+    path.write_bytes("\n\n".join(paragraphs).encode("utf-8"))
+    return path, original
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=list(SIZES), help="S (the seeds), XS, M or L")
+    parser.add_argument("--papers", type=int, help="distinct papers (instead of --size)")
+    parser.add_argument("--digests", type=int, help="digests (with --papers; default papers/30)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, required=True, help="content folder to write")
+    args = parser.parse_args(argv)
+    if bool(args.size) == bool(args.papers):
+        parser.error("give --size or --papers")
+    started = time.perf_counter()
+    if args.size:
+        counts = make(args.size, args.out, args.seed)
+    else:
+        counts = generate(args.out, args.papers, args.digests or max(1, round(args.papers / PER_DIGEST)), args.seed)
+    print(f"corpus: {counts['papers']} papers, {counts['digests']} digests, {counts['entries']} entries, "
+          f"{counts['bytes'] / 1e6:.1f} MB in {args.out} ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
