@@ -157,7 +157,8 @@ def test_a_long_build_on_a_terminal_shows_a_progress_bar(tmp_path):
     import sys
     import termios
 
-    papers = [(f"Paper number {n} about something", ABSTRACT) for n in range(3000)]
+    # Big enough that streaming its pages takes several seconds (bars appear after one second).
+    papers = [(f"Paper number {n} about something", ABSTRACT) for n in range(12000)]
     content = make_content(tmp_path, {"a.txt": dump(*papers)})
     leader, follower = os.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
