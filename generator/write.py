@@ -18,9 +18,9 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
 
 from generator.diagnostics import BuildError, UsageError, error
+from generator.manifest import NAME as MARKER  # marks a folder as a paperdigest build
 from generator.render import OutputFile
 
-MARKER = ".paperdigest"  # the build's manifest (see manifest.py): marks the folder as ours
 TEMP_TAG = ".paperdigest-"
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
