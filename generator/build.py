@@ -106,21 +106,20 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
     catalog = build_catalog(dumps)
     mark = clock.charge("catalog", mark)
     renderer = SiteRenderer(catalog, config, theme, tuple(pages))
-    rendered = 3 + 2 * (len(pages) + len(catalog.digests) + len(catalog.papers))  # as renderer.files() yields
-    files = chain(clock.produce("render", progress(renderer.files(), rendered)),
+    files = chain(clock.produce("render", progress(renderer.files(), renderer.page_count())),
                   clock.produce("search", search_files(catalog)),
                   clock.produce("render", static_files(theme)))
 
-    manifest: list[Manifest] = []
+    def manifest(files: int) -> Manifest:
+        return Manifest(inputs, catalog.entries_read, len(catalog.papers), len(catalog.digests), files,
+                        tuple(diagnostics))
 
     def finish(written: set[str]) -> bytes:
         check_accounting(dumps, catalog, written)
-        manifest.append(Manifest(inputs, catalog.entries_read, len(catalog.papers), len(catalog.digests),
-                                 len(written), tuple(diagnostics)))
-        return manifest[0].marker()
+        return manifest(len(written)).marker()
 
     count = write_site(files, options.out, verify=finish)
-    manifest[0].save_state(options.out)
+    manifest(count).save_state(options.out)
     total = time.perf_counter() - started
     clock.seconds["write"] = total - sum(clock.seconds.values())
     stages = tuple((name, clock.seconds[name]) for name in STAGES if name in clock.seconds)

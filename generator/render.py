@@ -111,6 +111,12 @@ class SiteRenderer:
         self.newest_first = newest_first(catalog.digests)
         self.neighbours = neighbours(catalog.digests)
 
+    def page_count(self) -> int:
+        """How many files files() yields: index, search, 404, each hand page (and its twin, when
+        published), and two per digest and per paper."""
+        twins = sum(hand.twin_is_safe for hand in self.pages)
+        return 3 + len(self.pages) + twins + 2 * (len(self.catalog.digests) + len(self.catalog.papers))
+
     def files(self) -> Iterator[OutputFile]:
         latest = self.latest()
         yield self.page("index.html", "index.html", "", latest=latest, archive=self.newest_first,

@@ -115,3 +115,20 @@ def test_parallel_rendering_writes_exactly_what_serial_rendering_does(tmp_path, 
 
     parallel, serial = tree(tmp_path / "parallel"), tree(tmp_path / "serial")
     assert len(parallel) > 2400 and parallel == serial
+
+
+def test_page_count_is_what_files_yields(tmp_path):
+    from generator.catalog import build_catalog
+    from generator.config import SiteConfig
+    from generator.pages import load_pages
+    from generator.parse import parse_dump
+    from generator.render import SiteRenderer, Theme, default_theme_dir
+
+    pages_dir = tmp_path / "pages"
+    pages_dir.mkdir()
+    (pages_dir / "about.md").write_text("# About\n\nplain")
+    (pages_dir / "raw.md").write_text("# Raw\n\n<b>raw html</b>")  # published without its twin
+    pages, _ = load_pages(pages_dir)
+    catalog = build_catalog([parse_dump("a.txt", dump(("One", ABSTRACT), ("Two", ABSTRACT)).encode(), 2025)])
+    renderer = SiteRenderer(catalog, SiteConfig(), Theme((default_theme_dir(),)), tuple(pages))
+    assert renderer.page_count() == len(list(renderer.files())) == 3 + 3 + 2 + 4
