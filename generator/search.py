@@ -28,7 +28,7 @@ import math
 import re
 from array import array
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Mapping
 
 import numpy as np
 from lunr.stemmer import porter_stemmer
@@ -227,8 +227,9 @@ def snippet(text: str) -> str:
     return text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
 
 
-def search_files(catalog: Catalog) -> Iterator[OutputFile]:
-    """The whole search index: meta, term shards, and result-row chunks."""
+def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None) -> Iterator[OutputFile]:
+    """The whole search index: meta, term shards, and result-row chunks. (`previous`, the last
+    build's path -> key, is not used yet: every file is made again.)"""
     index = index_terms([(paper.title, paper.abstract) for paper in catalog.papers])
     shards = cut_shards(index)
     meta = {
