@@ -7,20 +7,22 @@ the output folder unless every stage succeeded and every entry read is on the si
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from itertools import chain
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Callable, Container, Iterable, Iterator, TypeVar
 
-from generator.catalog import Catalog, build_catalog, digest_slugs, paper_key
+from generator.cache import Cache, dump_key
+from generator.catalog import Catalog, Names, build_catalog, digest_slugs, paper_key
 from generator.config import SiteConfig, load_config
 from generator.diagnostics import BuildError, Diagnostic, error, failing, warning
 from generator.pages import load_pages
 from generator.parse import Dump, parse_dump
 from generator.render import OutputFile, SiteRenderer, Theme, default_theme_dir
-from generator.manifest import Manifest, fingerprint, read_state
-from generator.write import check_target, recover, write_site
+from generator.manifest import NAME as MARKER, Fingerprint, Manifest, fingerprint, read_state
+from generator.write import Staging, check_target, recover, write_site
 
 DUMP_SUFFIX = ".txt"
 STAGES = ("parse", "catalog", "render", "search", "write")
@@ -83,19 +85,24 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
     """Run the whole pipeline; raise BuildError (with every diagnostic) if the input is unusable.
 
     `progress` wraps the stream of output files (with the number of pages to render), so the
-    command line can show a progress bar without the pipeline knowing about terminals."""
+    command line can show a progress bar without the pipeline knowing about terminals.
+
+    What the last build left in the cache (cache.py) is used for speed only: parsed dumps,
+    paper names, and the keys of the files now in the site, so unchanged pages are neither
+    rendered nor written. --force ignores all of it."""
     clock = Stopwatch()
     started = time.perf_counter()
     check_target(options.out, options.content, options.force)
     recover(options.out.resolve())
     theme = Theme((options.content / "theme", default_theme_dir()))
-    inputs = fingerprint(options.content, theme.dirs, options.strict)
-    previous = read_state(options.out)
-    if previous and previous.inputs == inputs and not options.force:
+    prints = fingerprint(options.content, theme.dirs, options.strict)
+    cache = Cache(options.out)
+    previous = read_state(options.out, cache.state)
+    if previous and previous.inputs == prints.inputs and not options.force:
         return BuildSummary(previous.entries, previous.papers, previous.digests, previous.files,
                             time.perf_counter() - started, previous.diagnostics, up_to_date=True)
     config, diagnostics = load_config(options.content / "site.toml")
-    dumps, more = read_dumps(options.content / "digests", config)
+    dumps, more = read_dumps(options.content / "digests", config, prints, None if options.force else cache)
     pages, page_problems = load_pages(options.content / "pages")
     diagnostics += more + page_problems
     if failing(diagnostics, options.strict):
@@ -103,37 +110,55 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
     mark = clock.charge("parse", started)
     from generator.search import search_files  # numpy and lunr: imported only when a build runs
 
-    catalog = build_catalog(dumps)
+    names = Names({} if options.force else cache.names())
+    catalog = build_catalog(dumps, names)
     mark = clock.charge("catalog", mark)
-    renderer = SiteRenderer(catalog, config, theme, tuple(pages))
+    live, spare = cache.file_keys() if (options.out / MARKER).is_file() else ({}, None)
+    reuse = {} if options.force else live
+    renderer = SiteRenderer(catalog, config, theme, tuple(pages), reuse, salt=f"{prints.code} {prints.theme}")
     files = chain(clock.produce("render", progress(renderer.files(), renderer.page_count())),
-                  clock.produce("search", search_files(catalog)),
+                  clock.produce("search", search_files(catalog, reuse)),
                   clock.produce("render", static_files(theme)))
 
     def manifest(files: int) -> Manifest:
-        return Manifest(inputs, catalog.entries_read, len(catalog.papers), len(catalog.digests), files,
+        return Manifest(prints.inputs, catalog.entries_read, len(catalog.papers), len(catalog.digests), files,
                         tuple(diagnostics))
 
-    def finish(written: set[str]) -> bytes:
-        check_accounting(dumps, catalog, written)
+    def finish(written: dict[str, str]) -> bytes:
+        check_accounting(dumps, catalog, written, names)
         return manifest(len(written)).marker()
 
-    count = write_site(files, options.out, verify=finish)
-    manifest(count).save_state(options.out)
+    staging = Staging(cache.spare, dict(spare)) if spare is not None and not options.force else None
+    cache.forget()  # from here until recorded again, neither the site nor the spare is vouched for
+    try:
+        written, old = write_site(files, options.out, verify=finish, staging=staging)
+    except BaseException:
+        cache.record_files(live, staging.holds if staging else spare)  # the site is untouched
+        raise
+    try:  # the new site is in place: the build is done, whatever happens to the bookkeeping
+        old_keys = live if old is not None and live else None  # what the replaced site holds, if known
+        cache.keep_as_spare(old, old_keys)
+        cache.record_files(written, old_keys)
+        manifest(len(written)).save_state(cache.state)
+        cache.record_names(names.in_use())
+    except KeyboardInterrupt:
+        pass  # Ctrl-C now: the next build has less to reuse, and recover() clears what is left
     total = time.perf_counter() - started
     clock.seconds["write"] = total - sum(clock.seconds.values())
     stages = tuple((name, clock.seconds[name]) for name in STAGES if name in clock.seconds)
-    return BuildSummary(catalog.entries_read, len(catalog.papers), len(catalog.digests), count,
+    return BuildSummary(catalog.entries_read, len(catalog.papers), len(catalog.digests), len(written),
                         total, tuple(diagnostics), stages)
 
 
-def read_dumps(folder: Path, config: SiteConfig) -> tuple[list[Dump], list[Diagnostic]]:
-    """Parse every *.txt in the digests folder, in file-name order."""
+def read_dumps(folder: Path, config: SiteConfig, prints: Fingerprint,
+               cache: Cache | None = None) -> tuple[list[Dump], list[Diagnostic]]:
+    """Parse every *.txt in the digests folder, in file-name order; a dump parsed before with
+    the same bytes, settings and generator comes from the cache instead."""
     if not folder.is_dir():
         raise BuildError([error(str(folder), None, "no digests folder", "put your saved pages (*.txt) there")])
     dumps: list[Dump] = []
     diagnostics: list[Diagnostic] = []
-    names = set()
+    names, used = set(), set()
     for path in sorted(folder.iterdir()):
         if path.name.startswith("."):
             continue
@@ -141,11 +166,23 @@ def read_dumps(folder: Path, config: SiteConfig) -> tuple[list[Dump], list[Diagn
             diagnostics.append(warning(str(path), None, "skipped: not a .txt dump"))
             continue
         names.add(path.name)
-        dump = parse_dump(path.name, path.read_bytes(), config.default_year, config.dates.get(path.name), str(path))
+        explicit = config.dates.get(path.name)
+        settings = f"{prints.code} {config.default_year} {explicit}"
+        key = dump_key(str(path), prints.files[path], settings) if path in prints.files else None
+        dump = cache.dump(key) if cache and key else None
+        if dump is None:
+            data = path.read_bytes()
+            key = dump_key(str(path), hashlib.sha256(data).digest(), settings)
+            dump = parse_dump(path.name, data, config.default_year, explicit, str(path))
+            if cache:
+                cache.record_dump(key, dump)
+        used.add(key)
         dumps.append(dump)
         diagnostics.extend(dump.diagnostics)
     for name in sorted(set(config.dates) - names):
         diagnostics.append(warning("site.toml", None, f"[dates] names {name!r}, which is not in {folder}"))
+    if cache:
+        cache.keep_dumps(used)
     return dumps, diagnostics
 
 
@@ -156,7 +193,7 @@ def static_files(theme: Theme) -> Iterator[OutputFile]:
     yield OutputFile(".nojekyll", b"")
 
 
-def check_accounting(dumps: list[Dump], catalog: Catalog, written: set[str]) -> None:
+def check_accounting(dumps: list[Dump], catalog: Catalog, written: Container[str], names: Names | None = None) -> None:
     """Every title/abstract pair read must be on the site, as a paper page and in its digest."""
     lost = []
     slugs = digest_slugs(dumps)
@@ -164,7 +201,7 @@ def check_accounting(dumps: list[Dump], catalog: Catalog, written: set[str]) -> 
         slug = slugs[dump.source]
         digest = catalog.digest(slug) if f"digests/{slug}.html" in written else None
         for entry in dump.entries:
-            key = paper_key(entry.title)
+            key = names.key(entry.title) if names else paper_key(entry.title)
             paper = catalog.find_paper(key)
             if paper is None or f"papers/{paper.slug}.html" not in written or digest is None or key not in digest.papers:
                 lost.append(error(dump.source, entry.line, f"paper {entry.title[:80]!r} did not reach the site",

@@ -128,8 +128,35 @@ def digest_slugs(dumps: list[Dump]) -> dict[str, str]:
     return slugs
 
 
-def build_catalog(dumps: list[Dump]) -> Catalog:
+class Names:
+    """paper_key and paper_slug, remembered per title. Both are pure functions of the title and
+    cost ~30 µs a paper (Unicode normalisation, slugify), so a build keeps what the last one
+    worked out (see cache.py) instead of redoing 30,000 of them to add one digest."""
+
+    def __init__(self, known: dict[str, tuple[str, str]] | None = None):
+        self.known: dict[str, tuple[str, str]] = dict(known or {})  # title -> (key, slug)
+        self.used: set[str] = set()
+
+    def key(self, title: str) -> str:
+        found = self.known.get(title)
+        if found is None:
+            key = paper_key(title)
+            found = self.known[title] = (key, paper_slug(key, title))
+        self.used.add(title)
+        return found[0]
+
+    def slug(self, title: str) -> str:
+        self.key(title)
+        return self.known[title][1]
+
+    def in_use(self) -> dict[str, tuple[str, str]]:
+        """What this build needed: what the next one should remember."""
+        return {title: self.known[title] for title in self.used}
+
+
+def build_catalog(dumps: list[Dump], names: Names | None = None) -> Catalog:
     """Merge dumps into digests (one per date) and entries into papers (one per key)."""
+    names = names or Names()
     ordered = sorted(dumps, key=lambda dump: (dump.date is None, dump.date or date.min, dump.source))
     slugs = digest_slugs(ordered)
     digests: dict[str, Digest] = {}
@@ -144,7 +171,7 @@ def build_catalog(dumps: list[Dump]) -> Catalog:
         keys = list(digest.papers)
         for entry in dump.entries:
             entries_read += 1
-            key = paper_key(entry.title)
+            key = names.key(entry.title)
             first_title.setdefault(key, entry.title)
             if dump.date is not None or key not in dated_keys:
                 _, previous = latest.get(key, ("", ""))
@@ -157,7 +184,7 @@ def build_catalog(dumps: list[Dump]) -> Catalog:
             keys.append(key)
         digests[slug] = Digest(slug, dump.date, digest.sources + (dump.source,), tuple(keys))
     papers = [
-        Paper(key, paper_slug(key, first_title[key]), latest[key][0], latest[key][1], tuple(found))
+        Paper(key, names.slug(first_title[key]), latest[key][0], latest[key][1], tuple(found))
         for key, found in appearances.items()
     ]
     papers.sort(key=lambda paper: paper.slug)

@@ -3,8 +3,8 @@
 Two files:
 - `.paperdigest` inside the output: marks the folder as paperdigest's to replace, with the
   build's counts. It is part of the site, so it holds nothing that varies between machines.
-- `.<out>.paperdigest.json` beside the output (local state, never deployed or committed): a
-  fingerprint of every input (the content folder's files, the theme's files, the generator's
+- `state.json` in the local cache folder beside the output (see cache.py; never deployed or
+  committed): a fingerprint of every input (the content folder's files, the theme's files, the generator's
   own source and the versions of the libraries that shape the output) and the warnings the
   build printed. Files are fingerprinted by content, not modification time, so no edit is
   missed. It is written after the new site is in place; if that never happens, the next
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -45,26 +46,24 @@ class Manifest:
         }
         return (json.dumps(data, indent=1) + "\n").encode("utf-8")
 
-    def save_state(self, out: Path) -> None:
+    def save_state(self, path: Path) -> None:
         data = {
             "inputs": self.inputs,
             "counts": [self.entries, self.papers, self.digests, self.files],
             "warnings": [[d.level.value, d.path, d.line, d.message, d.hint] for d in self.diagnostics],
         }
-        state_path(out).write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
+        path.parent.mkdir(exist_ok=True)
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
 
 
-def state_path(out: Path) -> Path:
-    out = out.resolve()
-    return out.with_name(f".{out.name}.paperdigest.json")
-
-
-def read_state(out: Path) -> Manifest | None:
+def read_state(out: Path, path: Path) -> Manifest | None:
     """What the build now in `out` was made from; None if unknown (no state, or no site)."""
     if not (out / NAME).is_file():
         return None
     try:
-        data = json.loads(state_path(out).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
         entries, papers, digests, files = data["counts"]
         diagnostics = tuple(Diagnostic(Level(level), path, line, message, hint)
                             for level, path, line, message, hint in data["warnings"])
@@ -73,15 +72,36 @@ def read_state(out: Path) -> Manifest | None:
         return None
 
 
-def fingerprint(content: Path, theme_dirs: tuple[Path, ...], strict: bool) -> str:
-    """sha256 over every input file's relative path and bytes, the generator and its libraries."""
-    digest = hashlib.sha256()
-    digest.update(f"paperdigest {__version__} strict={strict}\n".encode())
+@dataclass(frozen=True)
+class Fingerprint:
+    """sha256 fingerprints of a build's inputs, whole and in the parts later stages key on."""
+
+    code: str  # the generator's source and the versions of the libraries that shape output
+    theme: str  # every theme file, the user's overrides included
+    inputs: str  # all of it: code, theme, every content file, and --strict
+    files: dict[Path, bytes]  # each content file -> its sha256, so nobody hashes it twice
+
+
+def fingerprint(content: Path, theme_dirs: tuple[Path, ...], strict: bool) -> Fingerprint:
+    """Hash every input file by content (not modification time, so no edit is missed)."""
+    code = hashlib.sha256(f"paperdigest {__version__}\n".encode())
     for library in LIBRARIES:
-        digest.update(f"{library} {metadata.version(library)}\n".encode())
-    for label, root in (("generator", GENERATOR), ("content", content), *(("theme", d) for d in theme_dirs)):
-        for path in sorted(root.rglob("*")) if root.is_dir() else ():
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(f"{label}/{path.relative_to(root).as_posix()}\0".encode("utf-8", "surrogateescape"))
-                digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+        code.update(f"{library} {metadata.version(library)}\n".encode())
+    hash_tree(code, "generator", GENERATOR)
+    theme = hashlib.sha256()
+    for folder in theme_dirs:
+        hash_tree(theme, "theme", folder)
+    inputs = hashlib.sha256(f"{code.hexdigest()} {theme.hexdigest()} strict={strict}\n".encode())
+    files = hash_tree(inputs, "content", content)
+    return Fingerprint(code.hexdigest(), theme.hexdigest(), inputs.hexdigest(), files)
+
+
+def hash_tree(digest, label: str, root: Path) -> dict[Path, bytes]:
+    """Feed each file's relative path and sha256 into `digest`; return those sha256s."""
+    found: dict[Path, bytes] = {}
+    for path in sorted(root.rglob("*")) if root.is_dir() else ():
+        if path.is_file() and "__pycache__" not in path.parts:
+            found[path] = hashlib.sha256(path.read_bytes()).digest()
+            digest.update(f"{label}/{path.relative_to(root).as_posix()}\0".encode("utf-8", "surrogateescape"))
+            digest.update(found[path])
+    return found

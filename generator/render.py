@@ -8,13 +8,16 @@ root), so the output works from file://, at a domain root, and under a project s
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
 import json
 import multiprocessing as mp
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Iterator
+from typing import Iterator, Mapping
 
 import jinja2
 
@@ -109,15 +112,23 @@ def short_date(digest: Digest) -> str:
 
 
 class SiteRenderer:
-    """Renders every page of one catalog. Stateless beyond its inputs; pages render independently."""
+    """Renders every page of one catalog. Stateless beyond its inputs; pages render independently.
 
-    def __init__(self, catalog: Catalog, config: SiteConfig, theme: Theme, pages: tuple[HandPage, ...] = ()):
+    Paper and digest pages (all but a handful) are keyed: a page's key is a hash of exactly
+    what its template is given (see PageKeys), so when `previous` (path -> key, from the last
+    build) has the same key the page is not rendered again and the writer reuses the file.
+    """
+
+    def __init__(self, catalog: Catalog, config: SiteConfig, theme: Theme, pages: tuple[HandPage, ...] = (),
+                 previous: Mapping[str, str] | None = None, salt: str = ""):
         self.catalog = catalog
         self.config = config
         self.pages = pages
         self.env = environment(theme)
         self.newest_first = newest_first(catalog.digests)
         self.neighbours = neighbours(catalog.digests)
+        self.previous = previous or {}
+        self.keys = PageKeys(catalog, f"{salt}\0{config!r}\0{pages!r}")
 
     def page_count(self) -> int:
         """How many files files() yields: index, search, 404, each hand page (and its twin, when
@@ -127,7 +138,7 @@ class SiteRenderer:
 
     def files(self) -> Iterator[OutputFile]:
         latest = self.latest()
-        yield self.page("index.html", "index.html", "", latest=latest, archive=self.newest_first,
+        yield self.page("index.html", "index.html", "", latest=latest, archive=self.newest_first, catalog=self.catalog,
                         latest_entries=self.digest_entries(latest) if latest else [])
         yield self.page("search.html", "search.html", "")
         yield self.page("404.html", "404.html", self.not_found_root())
@@ -144,28 +155,42 @@ class SiteRenderer:
 
         Workers inherit the catalog by fork (nothing is pickled but the rendered bytes coming
         back), and imap keeps the order, so the output is the same as rendering in turn."""
-        papers = self.catalog.papers
+        stale = []
+        for number, paper in enumerate(self.catalog.papers):
+            key = self.keys.paper(paper)
+            paths = paper_paths(paper)
+            if all(self.previous.get(path) == key for path in paths):
+                yield from (OutputFile(path, None, key) for path in paths)
+            else:
+                stale.append(number)
         workers = min(len(os.sched_getaffinity(0)), MAX_WORKERS)
-        if workers < 2 or len(papers) < PARALLEL_MIN_PAPERS or "fork" not in mp.get_all_start_methods():
-            for paper in papers:
-                yield from self.paper_files(paper)
+        if workers < 2 or len(stale) < PARALLEL_MIN_PAPERS or "fork" not in mp.get_all_start_methods():
+            for number in stale:
+                yield from self.paper_files(self.catalog.papers[number])
             return
-        batches = [range(start, min(start + BATCH, len(papers))) for start in range(0, len(papers), BATCH)]
+        batches = [stale[start:start + BATCH] for start in range(0, len(stale), BATCH)]
         with mp.get_context("fork").Pool(workers, initializer=_adopt, initargs=(self,)) as pool:
             for batch in pool.imap(_render_papers, batches):
                 yield from batch
 
     def digest_files(self, digest: Digest) -> Iterator[OutputFile]:
         older, newer = self.neighbours[digest.slug]
+        key = self.keys.digest(digest, older, newer)
+        paths = (f"digests/{digest.slug}.html", f"digests/{digest.slug}.md")
+        if all(self.previous.get(path) == key for path in paths):
+            yield from (OutputFile(path, None, key) for path in paths)
+            return
         context = dict(digest=digest, entries=self.digest_entries(digest), older=older, newer=newer)
-        yield self.page(f"digests/{digest.slug}.html", "digest.html", "../", **context)
-        yield self.page(f"digests/{digest.slug}.md", "digest.md", "../", **context)
+        yield self.page(paths[0], "digest.html", "../", key, **context)
+        yield self.page(paths[1], "digest.md", "../", key, **context)
 
     def paper_files(self, paper: Paper) -> Iterator[OutputFile]:
         digests = [self.catalog.digest(appearance.digest) for appearance in paper.appearances]
         context = dict(paper=paper, appearances=list(zip(paper.appearances, digests)))
-        yield self.page(f"papers/{paper.slug}.html", "paper.html", "../", **context)
-        yield self.page(f"papers/{paper.slug}.md", "paper.md", "../", **context)
+        html, markdown = paper_paths(paper)
+        key = self.keys.paper(paper)
+        yield self.page(html, "paper.html", "../", key, **context)
+        yield self.page(markdown, "paper.md", "../", key, **context)
 
     def digest_entries(self, digest: Digest) -> list[dict]:
         """Each paper of a digest with the other digests it was in, and whether it is new here."""
@@ -185,10 +210,63 @@ class SiteRenderer:
             return ""
         return "/" + self.config.base_url.split("://", 1)[1].split("/", 1)[1]
 
-    def page(self, path: str, template: str, root: str, **context) -> OutputFile:
-        html = self.env.get_template(template).render(
-            site=self.config, root=root, path=path, nav=self.pages, catalog=self.catalog, **context)
-        return OutputFile(path, html.encode("utf-8"))
+    def page(self, path: str, template: str, root: str, key: str = "", **context) -> OutputFile:
+        """Render one template. Templates see `site`, `root`, `path`, `nav` and the page's own
+        context, nothing global (only index.html gets `catalog`): that is what makes a page's
+        key a complete account of what its bytes depend on."""
+        html = self.env.get_template(template).render(site=self.config, root=root, path=path, nav=self.pages, **context)
+        return OutputFile(path, html.encode("utf-8"), key)
+
+
+def paper_paths(paper: Paper) -> tuple[str, str]:
+    return f"papers/{paper.slug}.html", f"papers/{paper.slug}.md"
+
+
+class PageKeys:
+    """The key of a paper or digest page: a hash of every field of every object its template is
+    given, plus a salt for everything shared (generator, theme, settings, hand pages).
+
+    Fields are read generically from the dataclasses, so a field added later is covered
+    without anyone remembering to add it here. A paper's text is hashed once and reused by
+    each digest page that lists it."""
+
+    def __init__(self, catalog: Catalog, salt: str):
+        self.catalog = catalog
+        self.salt = hashlib.blake2b(salt.encode("utf-8", "surrogateescape"), digest_size=16)
+        self.digest_text = {digest.slug: flatten(digest) for digest in catalog.digests}
+        self.papers: dict[str, str] = {}  # Paper.key -> key of its page
+
+    def paper(self, paper: Paper) -> str:
+        key = self.papers.get(paper.key)
+        if key is None:
+            text = flatten(paper) + "".join(self.digest_text[appearance.digest] for appearance in paper.appearances)
+            key = self.papers[paper.key] = self.hash("paper", text)
+        return key
+
+    def digest(self, digest: Digest, older: Digest | None, newer: Digest | None) -> str:
+        around = "".join(self.digest_text[d.slug] if d else "\x1dnone" for d in (older, newer))
+        papers = "".join(self.paper(self.catalog.paper(key)) for key in digest.papers)
+        return self.hash("digest", self.digest_text[digest.slug] + around + papers)
+
+    def hash(self, kind: str, text: str) -> str:
+        digest = self.salt.copy()
+        digest.update(f"{kind}\0{text}".encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+
+
+def flatten(value: object) -> str:
+    """A dataclass (with nested dataclasses and tuples of them) as one unambiguous string:
+    leaves are repr()s, which escape the control characters used here as separators."""
+    if isinstance(value, tuple):
+        return "\x1c" + "\x1e".join(map(flatten, value)) + "\x1c"
+    if not dataclasses.is_dataclass(value):
+        return repr(value)
+    return "\x1d" + "\x1f".join(flatten(getattr(value, name)) for name in field_names(type(value))) + "\x1d"
+
+
+@functools.cache
+def field_names(kind: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(kind))
 
 
 _WORKER: SiteRenderer | None = None  # the renderer a forked worker inherited (one per process)
@@ -199,7 +277,7 @@ def _adopt(renderer: SiteRenderer) -> None:
     _WORKER = renderer
 
 
-def _render_papers(numbers: range) -> list[OutputFile]:
+def _render_papers(numbers: list[int]) -> list[OutputFile]:
     assert _WORKER is not None
     return [item for number in numbers for item in _WORKER.paper_files(_WORKER.catalog.papers[number])]
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 import filecmp
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
-from support import CONTENT, REPO, run_cli, tree
+from support import CONTENT, REPO, dump, make_content, run_cli, tree
 
 from generator.build import check_accounting
 from generator.catalog import Catalog
 from generator.diagnostics import BuildError
 from generator.parse import Dump, Entry
 
+ABSTRACT = "An abstract long enough to count as one, repeated. " * 12
 SEED_DIGESTS = {"2025-03-11": 57, "2025-03-12": 76, "2025-03-14": 117, "003-85f035b410764665": 51}
 
 
@@ -129,3 +131,23 @@ def test_paper_urls_survive_adding_older_and_newer_dumps(tmp_path):
     for name in seeds:
         add(name)
     assert later < urls()
+
+
+def test_ctrl_c_after_the_swap_still_counts_as_built(tmp_path, monkeypatch):
+    """Once the new site is in place, an interrupt while the old one is cleared away must not
+    fail the build (which would then claim the site was left unchanged)."""
+    import generator.cache as cache
+    from generator.build import BuildOptions, build
+
+    content = make_content(tmp_path, {"a.txt": dump(("Old title here", ABSTRACT))})
+    out = tmp_path / "site"
+    build(BuildOptions(content, out))
+    shutil.rmtree(tmp_path / ".site.paperdigest")  # what the site holds is unknown: it will be deleted
+
+    def interrupted(path, ignore_errors=False):
+        raise KeyboardInterrupt
+
+    (content / "digests" / "a.txt").write_text(dump(("New title here", ABSTRACT)), encoding="utf-8")
+    monkeypatch.setattr(cache.shutil, "rmtree", interrupted)
+    summary = build(BuildOptions(content, out))
+    assert summary.papers == 1 and list((out / "papers").glob("new-title-here.*"))

@@ -18,8 +18,8 @@ ABSTRACT = "An abstract long enough to count as one, repeated. " * 12
 
 
 def listing(folder: Path) -> list[str]:
-    """What is in a folder, leaving out the builds' local state files (.<out>.paperdigest.json)."""
-    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".paperdigest.json"))
+    """What is in a folder, leaving out the builds' local cache folders (.<out>.paperdigest)."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".paperdigest"))
 
 
 def many_papers(prefix: str, count: int) -> str:

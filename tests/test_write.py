@@ -6,7 +6,7 @@ import pytest
 
 from generator.diagnostics import BuildError, UsageError
 from generator.render import OutputFile
-from generator.write import MARKER, TEMP_TAG, check_target, recover, write_site
+from generator.write import MARKER, TEMP_TAG, Staging, check_target, content_key, recover, write_site
 
 
 def files(*names: str, body: bytes = b"x"):
@@ -19,16 +19,55 @@ def snapshot(root):
 
 def test_writes_a_new_site_with_its_marker(tmp_path):
     out = tmp_path / "site"
-    assert write_site(files("index.html", "papers/a.html"), out) == 2
+    written, old = write_site(files("index.html", "papers/a.html"), out)
+    assert written == {"index.html": content_key(b"x"), "papers/a.html": content_key(b"x")} and old is None
     assert snapshot(out) == {"index.html": b"x", "papers/a.html": b"x", MARKER: snapshot(out)[MARKER]}
 
 
-def test_replaces_the_old_site_whole(tmp_path):
+def test_replaces_the_old_site_whole_and_hands_back_the_old_one(tmp_path):
     out = tmp_path / "site"
     write_site(files("index.html", "old.html", body=b"old"), out)
-    write_site(files("index.html", body=b"new"), out)
+    _, old = write_site(files("index.html", body=b"new"), out)
     assert not (out / "old.html").exists() and (out / "index.html").read_bytes() == b"new"
-    assert [p.name for p in tmp_path.iterdir()] == ["site"]  # no staging folder left behind
+    assert (old / "old.html").read_bytes() == b"old"  # the caller keeps it as a spare or deletes it
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["site", old.name])
+
+
+def test_a_spare_folder_is_brought_up_to_date_without_touching_the_live_site(tmp_path):
+    """Reused files are hard links to the live site's; replacing one in the spare must make a new
+    file, or the live site (and every site linked to it) would change under its readers."""
+    out = tmp_path / "site"
+    keys_1, _ = write_site([OutputFile("a.html", b"a1"), OutputFile("b.html", b"b1"), OutputFile("gone.html", b"g")], out)
+    keys_2, old = write_site([OutputFile("a.html", None, keys_1["a.html"]), OutputFile("b.html", b"b2")], out)
+    spare = old.rename(tmp_path / "spare")  # where the cache keeps it
+    assert snapshot(spare)["gone.html"] == b"g"
+    # Build 3 in the spare (which holds build 1): a.html changes, b.html is kept from build 2.
+    staging = Staging(spare, dict(keys_1))
+    keys_3, old = write_site([OutputFile("a.html", b"a3"), OutputFile("b.html", None, keys_2["b.html"]),
+                              OutputFile("c.html", b"c3")], out, staging=staging)
+    assert old == spare
+    site = snapshot(out)
+    assert {k: v for k, v in site.items() if k != MARKER} == {"a.html": b"a3", "b.html": b"b2", "c.html": b"c3"}
+    assert snapshot(old)["a.html"] == b"a1" and snapshot(old)["b.html"] == b"b2"  # build 2, untouched
+    assert "gone.html" not in site and staging.holds == keys_3
+
+
+def test_after_a_failure_the_spare_says_what_it_holds(tmp_path):
+    out = tmp_path / "site"
+    keys_1, _ = write_site(files("a.html", "b.html", body=b"1"), out)
+    _, old = write_site(files("a.html", "b.html", body=b"2"), out)
+    spare = old.rename(tmp_path / "spare")
+    staging = Staging(spare, dict(keys_1))
+
+    def broken():
+        yield OutputFile("a.html", b"3")
+        raise RuntimeError("template exploded")
+
+    with pytest.raises(RuntimeError):
+        write_site(broken(), out, staging=staging)
+    held = {path: content_key((spare / path).read_bytes()) for path in staging.holds}
+    assert held == staging.holds and staging.holds["a.html"] == content_key(b"3")
+    assert snapshot(out)["a.html"] == b"2"
 
 
 @pytest.mark.parametrize("failure", ["midway", "verify", "duplicate", "escape"])
@@ -53,7 +92,7 @@ def test_any_failure_leaves_the_old_site_untouched(tmp_path, failure):
             write_site(broken(), out)
     assert snapshot(out) == before
     assert not (tmp_path / "evil.html").exists()
-    assert [p.name for p in tmp_path.iterdir()] == ["site"]
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]  # no staging folder left behind
 
 
 def test_refuses_to_build_into_or_over_the_content_folder(tmp_path):
@@ -96,23 +135,3 @@ def test_two_outputs_on_one_path_is_a_clear_error(tmp_path):
     with pytest.raises(BuildError, match="two outputs would be written to this same file"):
         write_site(files("papers/a.html", "papers/a.html"), tmp_path / "site")
     assert not (tmp_path / "site").exists()
-
-
-def test_ctrl_c_after_the_swap_still_counts_as_built(tmp_path, monkeypatch):
-    """Once the new site is in place, an interrupt during clean-up must not fail the build
-    (which would then claim the site was left unchanged); the next build clears the rest."""
-    import generator.write as write
-
-    out = tmp_path / "site"
-    write_site(files("index.html", body=b"old"), out)
-    real_rmtree = write.shutil.rmtree
-
-    def interrupted(path, ignore_errors=False):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(write.shutil, "rmtree", interrupted)
-    assert write_site(files("index.html", body=b"new"), out) == 1
-    monkeypatch.setattr(write.shutil, "rmtree", real_rmtree)
-    assert (out / "index.html").read_bytes() == b"new"
-    recover(out)
-    assert [p.name for p in tmp_path.iterdir()] == ["site"]

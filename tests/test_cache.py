@@ -1,0 +1,149 @@
+"""cache.py and incremental builds: a build that reuses the last one's work gives exactly the
+bytes a clean build gives, after every kind of change, and reuses what it should."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from support import CONTENT, SEEDS, dump, tree
+
+from generator.build import BuildOptions, build
+from generator.cache import Cache
+
+ABSTRACT = "We study {} with a method that is long enough to read as an abstract, and report results. " + "More words follow here. " * 8
+
+
+def seeded_content(root: Path) -> Path:
+    content = root / "content"
+    shutil.copytree(CONTENT, content, ignore=shutil.ignore_patterns("theme"))
+    return content
+
+
+def clean_build(content: Path, root: Path) -> dict[str, bytes]:
+    """The reference: a build with no cache and no previous site."""
+    out = root / "clean"
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(root / ".clean.paperdigest", ignore_errors=True)
+    build(BuildOptions(content, out))
+    return tree(out)
+
+
+def newer_digest(content: Path) -> None:
+    returning = SEEDS[0].read_text(encoding="utf-8").split("\n\n")
+    title = next(p for p in returning if 20 < len(p) < 200 and not p.startswith(("Get trending", "byAK")))
+    (content / "digests" / "2025-03-20.txt").write_text(
+        dump(("A Brand New Paper On Tidal Models", ABSTRACT.format("tides")), (title, ABSTRACT.format("a return")),
+             date="Mar 20"), encoding="utf-8")
+
+
+def edit_abstract(content: Path) -> None:
+    path = content / "digests" / "2025-03-20.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("tides", "tidal flats"), encoding="utf-8")
+
+
+def older_digest(content: Path) -> None:
+    (content / "digests" / "2025-03-01.txt").write_text(
+        dump(("An Early Paper On Moss", ABSTRACT.format("moss")), date="Mar 1"), encoding="utf-8")
+
+
+def remove_digest(content: Path) -> None:
+    (content / "digests" / "2025-03-01.txt").unlink()
+
+
+def retitle_site(content: Path) -> None:
+    toml = content / "site.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("Daily Papers Digest", "My Papers"), encoding="utf-8")
+
+
+def override_template(content: Path) -> None:
+    templates = content / "theme" / "templates"
+    templates.mkdir(parents=True)
+    paper = (Path(__file__).resolve().parents[1] / "themes" / "default" / "templates" / "paper.html").read_text()
+    (templates / "paper.html").write_text(paper.replace("Featured in", "Seen in"), encoding="utf-8")
+
+
+def drop_hand_page(content: Path) -> None:
+    shutil.rmtree(content / "pages")
+
+
+CHANGES = [newer_digest, edit_abstract, older_digest, remove_digest, retitle_site, override_template, drop_hand_page]
+
+
+def test_each_incremental_build_equals_a_clean_build(tmp_path):
+    content = seeded_content(tmp_path)
+    out = tmp_path / "site"
+    build(BuildOptions(content, out))
+    for change in CHANGES:
+        change(content)
+        build(BuildOptions(content, out))
+        assert tree(out) == clean_build(content, tmp_path), change.__name__
+
+
+def inodes(root: Path) -> dict[str, int]:
+    return {p.relative_to(root).as_posix(): p.stat().st_ino for p in root.rglob("*") if p.is_file()}
+
+
+def test_adding_a_digest_renders_and_writes_only_what_it_touches(tmp_path):
+    content = seeded_content(tmp_path)
+    out = tmp_path / "site"
+    spare = Cache(out).spare
+    build(BuildOptions(content, out))
+    build(BuildOptions(content, out, force=True))  # the first site is kept as the spare
+    before, existing = tree(out), set(inodes(out).values()) | set(inodes(spare).values())
+    newer_digest(content)
+    build(BuildOptions(content, out))
+    after = tree(out)
+    changed = {path for path in after if before.get(path) != after[path]}
+    assert {"digests/2025-03-20.html", "papers/a-brand-new-paper-on-tidal-models.html", "index.html"} <= changed
+    assert "digests/2025-03-14.html" in changed  # its "newer" neighbour is the new digest
+    assert len(changed) < 40
+    # Files that did not change were not written: each is a file one of the two sites already had.
+    now = inodes(out)
+    assert all(now[path] in existing for path in after if path not in changed)
+
+
+def test_a_damaged_cache_costs_time_not_correctness(tmp_path):
+    content = seeded_content(tmp_path)
+    out = tmp_path / "site"
+    build(BuildOptions(content, out))
+    build(BuildOptions(content, out, force=True))
+    newer_digest(content)
+    for path in Cache(out).root.rglob("*"):
+        if path.is_file() and "spare" not in path.parts:
+            path.write_bytes(b"\x00garbage")
+    build(BuildOptions(content, out))
+    assert tree(out) == clean_build(content, tmp_path)
+
+
+def test_a_spare_changed_behind_the_cache_is_not_trusted(tmp_path):
+    """The cache vouches for the spare only between builds; a failed build leaves it recorded
+    exactly as it is, and the next build still comes out right."""
+    content = seeded_content(tmp_path)
+    out = tmp_path / "site"
+    build(BuildOptions(content, out))
+    build(BuildOptions(content, out, force=True))
+    newer_digest(content)
+    (content / "theme" / "templates").mkdir(parents=True)
+    (content / "theme" / "templates" / "paper.html").write_text("{{ paper.no_such_field.oops }}")
+    with pytest.raises(Exception):
+        build(BuildOptions(content, out))
+    shutil.rmtree(content / "theme")
+    build(BuildOptions(content, out))
+    assert tree(out) == clean_build(content, tmp_path)
+
+
+def test_parsed_dumps_are_kept_by_content_and_pruned(tmp_path):
+    content = seeded_content(tmp_path)
+    out = tmp_path / "site"
+    build(BuildOptions(content, out))
+    dumps = Cache(out).root / "dumps"
+    assert len(list(dumps.iterdir())) == len(SEEDS)
+    older_digest(content)
+    build(BuildOptions(content, out))
+    assert len(list(dumps.iterdir())) == len(SEEDS) + 1
+    remove_digest(content)
+    build(BuildOptions(content, out))
+    assert len(list(dumps.iterdir())) == len(SEEDS)
