@@ -1,51 +1,84 @@
-"""Full-text search: lunr's index, built fast and cut into shards that load only when needed.
+"""Full-text search: the data of a lunr index, cut so that adding papers rewrites only a little.
 
 What the browser runs is lunr.js, unmodified: it parses the query, expands wildcards, applies
-field boosts and scores matches. What this module builds is the data a lunr index holds, with
-lunr.py's own analysis pipeline (its trimmer, stop-word filter and Porter stemmer) and lunr's
-BM25 scoring, but not with lunr.py's Builder: that builder splits text one character at a
-time in Python and keeps per-token metadata, which costs about 2.5 ms per abstract (52 s for
-20,000), and its single serialised index is ~2.5 KB per paper. Here each distinct token goes
-through the pipeline once, and tests check the result against lunr.py's Builder term by term.
+field boosts and scores matches. What this module writes is what lunr's scores are made of,
+not the scores: for every term, field and document the term's frequency, and every document's
+field lengths, counted with lunr.py's own analysis pipeline (its tokenizer's separators,
+trimmer, stop-word filter and Porter stemmer). lunr.py's Builder is not used: it splits text
+one character at a time in Python and keeps per-token metadata (~2.5 ms per abstract). Here
+each distinct token goes through the pipeline once, and tests check the scores the browser
+computes against lunr.py's Builder, term by term.
 
-The index is split by term: a shard holds every posting of the terms whose first three
-characters fall in its range, so any query over those terms scores exactly as the whole index
-would (lunr scores a match as dot(query, field vector) / |query|, which touches only the
-query's terms). The browser loads the shards its query's terms route to, assembles a
-lunr.Index from them, and loads result rows (title, link, date, snippet) in small chunks.
+lunr's BM25 score of a posting depends on the whole collection (the document count, the average
+field lengths, the number of documents with the term), so precomputed scores would change
+everywhere whenever a paper is added. Term frequencies and lengths do not, so:
+
+- Documents are numbered by first appearance (`document_order`): a new newest digest only
+  appends documents.
+- Documents are cut into segments whose bounds depend only on the document count (`segments`):
+  full segments of SEGMENT_DOCS, then the rest as a binary counter of power-of-two blocks, so
+  appending documents leaves every earlier segment, and its files, as it was.
+- Inside a segment, terms are sorted (in JavaScript's string order) and cut into buckets of
+  about BUCKET_BYTES, never inside a key (a term's first KEY_CHARS characters): a query term
+  loads the segment's small head file and one bucket per segment.
+- search.js adds up N and the field-length sums over the segments, computes lunr.js's Builder
+  score for each posting of the terms a query needs (every posting of such a term is loaded,
+  so its document frequency is exact), and assembles a lunr.Index with lunr's public
+  constructor. lunr scores a match as dot(query, field vector) / |query|, which touches only
+  the query's terms, so a lunr.Index over just those terms ranks exactly as the whole one.
+
+Each segment's files have a key (a hash of its documents' text, its range and the format),
+made without analysis: a later build that finds the same key for every file of a segment
+reuses them (OutputFile with data=None), so adding a digest analyses only the last segments.
 
 Files (every one a script that calls `paperdigestSearch.<kind>(...)`, since fetch() of JSON
-is blocked on file:// pages):
-  search/meta.js         fields, document count, chunk size, and the first key of each shard
-  search/shard-N.js      [[term, title doc deltas, title scores*1000, abstract deltas, scores], ...]
-  search/docs-N.js       [[title, slug, last featured, snippet], ...] for docs N*CHUNK...
+is blocked on file:// pages; doc numbers inside a segment count from its start):
+  search/meta.js              format, fields, boosts, k1, b, document count, row chunk size,
+                              key length, and the segments as [start, end] pairs
+  search/seg-S-E.js           segment(S, {documents, lengths: per field, each doc's term count;
+                              sums: per field; buckets: [[first key, bytes], ...]})
+  search/terms-S-E-B.js       terms(S, B, [[term, title postings, abstract postings], ...]),
+                              postings flat: (doc gap << 1 | tf > 1), then tf when above 1
+  search/docs-N.js            docs(N, [[title, slug, last featured, snippet], ...]) for docs
+                              N*CHUNK... in document order
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import math
+import multiprocessing as mp
+import os
 import re
 from array import array
 from dataclasses import dataclass
-from typing import Iterator, Mapping
+from itertools import chain
+from datetime import date
+from pathlib import Path
+from typing import Iterator, Mapping, Sequence
 
+import lunr
 import numpy as np
 from lunr.stemmer import porter_stemmer
 from lunr.stop_word_filter import WORDS as STOP_WORDS
 from lunr.trimmer import full_re as TRIM
 
-from generator.catalog import Catalog
+from generator.catalog import Appearance, Catalog, Paper
 from generator.render import OutputFile, long_date
 
+FORMAT = 2  # of the files below; part of every segment's key
 FIELDS = ("title", "abstract")
 BOOSTS = {"title": 10, "abstract": 1}
 K1, B = 1.2, 0.75  # lunr's BM25 defaults
 SEPARATORS = re.compile("[ \t\n\r\f\v\xa0-]+")  # lunr.py's tokenizer splits on exactly these
-KEY_CHARS = 3  # terms route to shards by their first three characters
-SHARD_POSTINGS = 40_000  # a shard closes once it holds this many postings (~300 KB)
+KEY_CHARS = 3  # a term's key: its first three characters; a key's terms share one bucket
+SEGMENT_DOCS = 4096  # full segments; the rest is cut into power-of-two blocks down to
+BLOCK_MIN = 64  # this size, and a last block of fewer
+BUCKET_BYTES = 40_000  # a bucket closes, at the next key, once it holds this much
 DOCS_PER_CHUNK = 32
 SNIPPET_CHARS = 240
+PARALLEL_MIN_DOCS = 2 * SEGMENT_DOCS  # analyse in forked workers from this many stale documents
+MAX_WORKERS = 4
 SCRIPT = "paperdigestSearch.{kind}({args});\n"
 STOP = -1  # term id of a token that makes no term (a stop word, or nothing between separators)
 
@@ -55,6 +88,8 @@ class Analyzer:
 
     lunr.py runs trimmer, stop-word filter and stemmer on every token; here each distinct
     token meets them once (the same regex, word list and Porter stemmer, from lunr.py itself).
+    Ids are in order of first appearance in this Analyzer, which only memoises: what it
+    returns for a text never depends on what it saw before.
     """
 
     def __init__(self) -> None:
@@ -89,136 +124,201 @@ class Analyzer:
         return list(self.ids)
 
 
+ANALYZER = Analyzer()  # one per process: segments analysed in turn share what it remembers
+
+
+# --- document numbers and segments ------------------------------------------------------------
+
+def document_order(catalog: Catalog) -> list[Paper]:
+    """Papers by first appearance: those only ever in undated digests first (by digest, then
+    position), then by the date and position of their first dated appearance; ties by key.
+
+    Digests are ordered dated oldest first, then undated, and so are a paper's appearances, so
+    a paper with any dated appearance has its first dated one first. A new newest digest
+    therefore only appends documents."""
+    rank = {digest.slug: number for number, digest in enumerate(catalog.digests)}
+
+    def first_appearance(paper: Paper) -> tuple[int, int, date, int, str]:
+        first = paper.appearances[0]
+        if first.date is None:
+            return (0, rank[first.digest], date.min, first.position, paper.key)
+        return (1, 0, first.date, first.position, paper.key)
+
+    return sorted(catalog.papers, key=first_appearance)
+
+
+def segments(count: int) -> list[range]:
+    """Document ranges that depend on the count alone: full segments of SEGMENT_DOCS, then the
+    remainder's binary digits from SEGMENT_DOCS/2 down to BLOCK_MIN, then what is left.
+
+    Appending documents only ever replaces the last few ranges (like a counter's low bits),
+    every earlier range stays as it was."""
+    sizes = [SEGMENT_DOCS] * (count // SEGMENT_DOCS)
+    rest = count % SEGMENT_DOCS
+    block = SEGMENT_DOCS // 2
+    while block >= BLOCK_MIN:
+        if rest & block:
+            sizes.append(block)
+        block //= 2
+    if rest % BLOCK_MIN:
+        sizes.append(rest % BLOCK_MIN)
+    found, start = [], 0
+    for size in sizes:
+        found.append(range(start, start + size))
+        start += size
+    return found
+
+
+def segment_paths(segment: range, buckets: int) -> list[str]:
+    name = f"{segment.start}-{segment.stop}"
+    return [f"search/seg-{name}.js"] + [f"search/terms-{name}-{bucket}.js" for bucket in range(buckets)]
+
+
+CODE_VERSION = hashlib.blake2b(Path(__file__).read_bytes() + lunr.__VERSION__.encode(), digest_size=8).hexdigest()
+
+
+def segment_key(segment: range, texts: Sequence[tuple[str, str]]) -> str:
+    """What a segment's files are made from, hashed: this module and lunr.py's version, the
+    format, the range, and each document's title and abstract (their lengths, then the text).
+    About 10 ms for a full segment, where analysing it takes a second."""
+    flat = list(chain.from_iterable(texts))
+    digest = hashlib.sha256(f"{CODE_VERSION}/{FORMAT}/{segment.start}-{segment.stop}/".encode())
+    digest.update(array("q", map(len, flat)).tobytes())
+    digest.update(b"".join([text.encode("utf-8", "surrogatepass") for text in flat]))
+    return digest.hexdigest()[:32]
+
+
+# --- one segment's index ------------------------------------------------------------------------
+
 @dataclass(frozen=True)
-class TermIndex:
-    """Every posting of every term in flat arrays, terms in shard order (see cut_shards).
+class SegmentIndex:
+    """Every posting of a segment in flat arrays, terms in JavaScript string order.
 
     The postings of term t in field f are positions bounds[t*F+f] to bounds[t*F+f+1] of docs
-    (ascending), gaps (each doc minus the one before; the first is itself) and scores (lunr's
-    score x 1000). Flat arrays keep 30,000 papers' 4.5 million postings in ~100 MB, where
-    Python tuples of ints took over a gigabyte.
-    """
+    (ascending, counted from the segment's start) and tfs. lengths[doc, field] is the number
+    of terms lunr counts in that field (tokens left after the pipeline)."""
 
     terms: list[str]
     bounds: np.ndarray
     docs: np.ndarray
-    gaps: np.ndarray
-    scores: np.ndarray
+    tfs: np.ndarray
+    lengths: np.ndarray
 
     def span(self, term: int, field: int) -> slice:
         at = term * len(FIELDS) + field
         return slice(int(self.bounds[at]), int(self.bounds[at + 1]))
 
-    def size(self, term: int) -> int:
-        return int(self.bounds[(term + 1) * len(FIELDS)] - self.bounds[term * len(FIELDS)])
 
-    def row(self, term: int) -> list:
-        """[term, gaps and scores per field], as a shard file lists it."""
-        row: list = [self.terms[term]]
-        for field in range(len(FIELDS)):
-            span = self.span(term, field)
-            row += [self.gaps[span].tolist(), self.scores[span].tolist()]
-        return row
+def index_segment(texts: Sequence[tuple[str, ...]], analyzer: Analyzer | None = None) -> SegmentIndex:
+    """Term frequencies and field lengths of these documents (numbered from 0).
 
-
-def index_terms(texts: list[tuple[str, ...]]) -> TermIndex:
-    """Every term of every document with lunr's score for each posting.
-
-    Tokens become term ids in Python (one dict lookup each); counting, field lengths and BM25
-    run over numpy arrays, in the same order of float operations as lunr.py's builder.
-    """
-    analyzer = Analyzer()
+    Tokens become term ids in Python (one dict lookup each); counting runs over numpy arrays."""
+    analyzer = analyzer or ANALYZER
+    width, documents = len(FIELDS), max(len(texts), 1)
     tokens = array("q")
-    counts: list[int] = []  # tokens per (doc, field) segment, segment = doc * fields + field
+    counts: list[int] = []  # tokens per (doc, field) slot, slot = doc * fields + field
     for fields in texts:
         for text in fields:
             ids = analyzer.term_ids(text)
             tokens.extend(ids)
             counts.append(len(ids))
-    width, documents = len(FIELDS), max(len(texts), 1)
-    terms = sorted(analyzer.terms, key=lambda term: (utf16_order(shard_key(term)), utf16_order(term)))
-    rank = np.empty(len(terms) + 1, dtype=np.int64)  # first-seen id -> position in shard order
-    rank[[analyzer.ids[term] for term in terms]] = np.arange(len(terms))
-    rank[STOP] = STOP
-    ids = rank[np.frombuffer(tokens, dtype=np.int64)]
-    del tokens
-    segment = np.repeat(np.arange(len(texts) * width, dtype=np.int64), counts)
+    ids = np.frombuffer(tokens, dtype=np.int64)
+    slot = np.repeat(np.arange(len(texts) * width, dtype=np.int64), counts)
     kept = ids != STOP
-    ids, segment = ids[kept], segment[kept]
-    lengths = np.bincount(segment, minlength=len(texts) * width).reshape(len(texts), width)
-    keys, tfs = np.unique((ids * width + segment % width) * documents + segment // width, return_counts=True)
-    del ids, segment, kept
-    term_of, rest = np.divmod(keys, width * documents)
-    field_of, doc_of = np.divmod(rest, documents)
-    del keys, rest
-    scores = bm25(term_of, field_of, doc_of, tfs, lengths, len(terms))
-    bounds = np.searchsorted(term_of * width + field_of, np.arange(len(terms) * width + 1))
-    gaps = doc_of.copy()
-    gaps[1:] -= doc_of[:-1]
-    firsts = bounds[:-1][bounds[:-1] < len(gaps)]  # each (term, field) list starts afresh
-    gaps[firsts] = doc_of[firsts]
-    return TermIndex(terms, bounds, doc_of, gaps, scores)
+    ids, slot = ids[kept], slot[kept]
+    lengths = np.bincount(slot, minlength=len(texts) * width).reshape(len(texts), width)
+    present = np.unique(ids)
+    names = analyzer.terms
+    terms = sorted((names[term] for term in present.tolist()), key=utf16_order)
+    rank = np.zeros(len(names), dtype=np.int64)  # analyzer id -> position in JavaScript order
+    rank[[analyzer.ids[term] for term in terms]] = np.arange(len(terms))
+    keys, tfs = np.unique((rank[ids] * width + slot % width) * documents + slot // width, return_counts=True)
+    term_field, docs = np.divmod(keys, documents)
+    bounds = np.searchsorted(term_field, np.arange(len(terms) * width + 1))
+    return SegmentIndex(terms, bounds, docs, tfs, lengths)
 
 
-def bm25(term_of, field_of, doc_of, tfs, lengths, term_count: int) -> "np.ndarray":
-    """lunr's score of each posting: idf * BM25 saturation * field boost, x1000 as an integer."""
-    documents = lengths.shape[0]
-    with_term = np.bincount(term_of, minlength=term_count)  # lunr counts a doc once per field
-    idf = np.array([math.log(1 + abs((documents - n + 0.5) / (n + 0.5))) for n in with_term.tolist()])
-    averages = np.array([(lengths[:, slot].sum() / documents if documents else 0) or 1 for slot in range(len(FIELDS))])
-    boosts = np.array([BOOSTS[field] for field in FIELDS], dtype=float)
-    field_length = lengths[doc_of, field_of]
-    score = idf[term_of] * ((K1 + 1) * tfs) / (K1 * (1 - B + B * (field_length / averages[field_of])) + tfs)
-    return round_like_python(score * boosts[field_of])
+def posting_codes(index: SegmentIndex) -> tuple[list[int], np.ndarray]:
+    """Every (term, field) posting list as bucket files write it, flat: per posting,
+    (doc gap << 1 | tf > 1), then the tf when it is above 1; and where each list starts."""
+    gaps = index.docs.copy()
+    gaps[1:] -= index.docs[:-1]
+    firsts = index.bounds[:-1][index.bounds[:-1] < len(gaps)]  # each (term, field) list starts afresh
+    gaps[firsts] = index.docs[firsts]
+    repeated = index.tfs > 1
+    shift = np.concatenate(([0], np.cumsum(repeated)))  # extra values before each posting
+    at = np.arange(len(gaps)) + shift[:-1]
+    codes = np.empty(len(gaps) + int(shift[-1]), dtype=np.int64)
+    codes[at] = gaps * 2 + repeated
+    codes[at[repeated] + 1] = index.tfs[repeated]
+    return codes.tolist(), index.bounds + shift[index.bounds]
 
 
-def round_like_python(scores) -> "np.ndarray":
-    """int(round(round(score, 3) * 1000)) for each score, as lunr.py rounds, without a Python loop.
-
-    rint(score * 1000) agrees except where the product lands within float error of a half;
-    those few are redone with Python's correctly rounded round().
-    """
-    scaled = scores * 1000
-    result = np.rint(scaled).astype(np.int64)
-    near_half = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
-    for position in near_half.tolist():
-        result[position] = round(round(float(scores[position]), 3) * 1000)
-    return result
-
-
-def shard_key(term: str) -> str:
+def key_of(term: str) -> str:
     return term[:KEY_CHARS]
 
 
 def utf16_order(text: str) -> bytes:
     """Sort strings as JavaScript compares them (by UTF-16 code unit), so the browser's binary
-    search over shard keys agrees with the order they were cut in."""
+    searches agree with the order buckets were cut in."""
     return text.encode("utf-16-be", "surrogatepass")
 
 
-def cut_shards(index: TermIndex) -> list[range]:
-    """Consecutive term ranges, closed once full but never inside a key, so a term's shard is
-    the last one whose first key is not after the term's (terms are in JavaScript order)."""
-    shards: list[range] = []
-    start, size = 0, 0
-    for term in range(len(index.terms)):
-        if size >= SHARD_POSTINGS and shard_key(index.terms[term]) != shard_key(index.terms[term - 1]):
-            shards.append(range(start, term))
-            start, size = term, 0
-        size += index.size(term)
-    if start < len(index.terms):
-        shards.append(range(start, len(index.terms)))
-    return shards
+def encode_segment(segment: range, texts: Sequence[tuple[str, str]]) -> list[bytes]:
+    """A segment's files: its head, then its buckets (see segment_paths)."""
+    index = index_segment(texts)
+    codes, bounds = posting_codes(index)
+    width = len(FIELDS)
+    cost = np.zeros(len(codes) + 1, dtype=np.int64)  # a code's bytes in the file, as a running sum
+    flat = np.array(codes, dtype=np.int64)
+    cost[1:] = np.cumsum(1 + (flat >= 10) + (flat >= 100) + (flat >= 1000) + (flat >= 10000) + (flat >= 100000))
+    buckets: list[list[list]] = []
+    firsts: list[str] = []
+    rows: list[list] = []
+    size = 0
+    for term, name in enumerate(index.terms):
+        if size >= BUCKET_BYTES and key_of(name) != key_of(index.terms[term - 1]):
+            buckets.append(rows)
+            rows, size = [], 0
+        if not rows:
+            firsts.append(key_of(name))
+        row: list = [name]
+        for field in range(width):
+            start, stop = int(bounds[term * width + field]), int(bounds[term * width + field + 1])
+            row.append(codes[start:stop])
+        size += len(name) + 10 + int(cost[bounds[term * width + width]] - cost[bounds[term * width]])
+        rows.append(row)
+    if rows or not buckets:
+        buckets.append(rows)
+        if not rows:
+            firsts.append("")
+    files = [script("terms", segment.start, number, rows) for number, rows in enumerate(buckets)]
+    head = {
+        "documents": len(texts),
+        "lengths": [index.lengths[:, field].tolist() for field in range(width)],
+        "sums": [int(index.lengths[:, field].sum()) for field in range(width)],
+        "buckets": [[first, len(data)] for first, data in zip(firsts, files)],
+    }
+    return [script("segment", segment.start, head)] + files
 
+
+# --- files ------------------------------------------------------------------------------------------
 
 def script(kind: str, *args: object) -> bytes:
     body = ",".join(json.dumps(arg, ensure_ascii=True, separators=(",", ":")) for arg in args)
     return SCRIPT.format(kind=kind, args=body).encode("ascii")
 
 
-def result_row(catalog: Catalog, number: int) -> list[str]:
-    paper = catalog.papers[number]
-    return [paper.title, paper.slug, long_date(catalog.digest(paper.latest.digest)), snippet(paper.abstract)]
+def result_rows(catalog: Catalog, papers: Sequence[Paper]) -> list[list[str]]:
+    """[title, slug, last featured, snippet] of each paper."""
+    dates = {digest.slug: long_date(digest) for digest in catalog.digests}
+    return [[paper.title, paper.slug, dates[latest(paper).digest], snippet(paper.abstract)] for paper in papers]
+
+
+def latest(paper: Paper) -> Appearance:
+    """paper.latest without a list per paper: appearances are dated ones first, then undated."""
+    last = paper.appearances[-1]
+    return last if last.date is not None or paper.appearances[0].date is None else paper.latest
 
 
 def snippet(text: str) -> str:
@@ -227,21 +327,79 @@ def snippet(text: str) -> str:
     return text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
 
 
+def reusable(previous: Mapping[str, str], segment: range, key: str) -> list[OutputFile] | None:
+    """The segment's files as the last build recorded them, if all of them carry this key.
+
+    A segment's files all carry `<key>.<bucket count>`, so the head's key says how many
+    bucket files there must be."""
+    head = segment_paths(segment, 0)[0]
+    recorded = previous.get(head, "")
+    found, _, buckets = recorded.rpartition(".")
+    if found != key or not buckets.isdigit():
+        return None
+    paths = segment_paths(segment, int(buckets))
+    if any(previous.get(path) != recorded for path in paths):
+        return None
+    return [OutputFile(path, None, recorded) for path in paths]
+
+
 def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None) -> Iterator[OutputFile]:
-    """The whole search index: meta, term shards, and result-row chunks. (`previous`, the last
-    build's path -> key, is not used yet: every file is made again.)"""
-    index = index_terms([(paper.title, paper.abstract) for paper in catalog.papers])
-    shards = cut_shards(index)
+    """The whole search index: meta, each segment's head and buckets, and result-row chunks.
+
+    `previous` maps each path of the last build to the key it recorded: a segment whose files
+    all carry the key it would have now is yielded with data=None and not analysed again."""
+    previous = previous or {}
+    papers = document_order(catalog)
+    texts = [(paper.title, paper.abstract) for paper in papers]
+    cuts = segments(len(papers))
     meta = {
+        "format": FORMAT,
         "fields": list(FIELDS),
-        "documents": len(catalog.papers),
+        "boosts": [BOOSTS[field] for field in FIELDS],
+        "k1": K1,
+        "b": B,
+        "documents": len(papers),
         "chunk": DOCS_PER_CHUNK,
         "keyChars": KEY_CHARS,
-        "shards": [shard_key(index.terms[shard.start]) for shard in shards],
+        "segments": [[segment.start, segment.stop] for segment in cuts],
     }
     yield OutputFile("search/meta.js", script("meta", meta))
-    for number, shard in enumerate(shards):
-        yield OutputFile(f"search/shard-{number}.js", script("shard", number, [index.row(term) for term in shard]))
-    for start in range(0, len(catalog.papers), DOCS_PER_CHUNK):
-        rows = [result_row(catalog, number) for number in range(start, min(start + DOCS_PER_CHUNK, len(catalog.papers)))]
-        yield OutputFile(f"search/docs-{start // DOCS_PER_CHUNK}.js", script("docs", start // DOCS_PER_CHUNK, rows))
+    stale: list[tuple[range, str]] = []
+    for segment in cuts:
+        key = segment_key(segment, texts[segment.start:segment.stop])
+        reused = reusable(previous, segment, key)
+        if reused is None:
+            stale.append((segment, key))
+        else:
+            yield from reused
+    for (segment, key), files in zip(stale, encoded(texts, [segment for segment, _ in stale])):
+        recorded = f"{key}.{len(files) - 1}"
+        for path, data in zip(segment_paths(segment, len(files) - 1), files):
+            yield OutputFile(path, data, recorded)
+    rows = result_rows(catalog, papers)
+    for start in range(0, len(papers), DOCS_PER_CHUNK):
+        number = start // DOCS_PER_CHUNK
+        yield OutputFile(f"search/docs-{number}.js", script("docs", number, rows[start:start + DOCS_PER_CHUNK]))
+
+
+_TEXTS: list[tuple[str, str]] = []  # what forked workers inherit
+
+
+def _encode(segment: range) -> list[bytes]:
+    return encode_segment(segment, _TEXTS[segment.start:segment.stop])
+
+
+def encoded(texts: list[tuple[str, str]], stale: list[range]) -> Iterator[list[bytes]]:
+    """Each stale segment's files, in order: in forked workers when there is enough to do."""
+    global _TEXTS
+    workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1, MAX_WORKERS, len(stale))
+    if workers < 2 or sum(map(len, stale)) < PARALLEL_MIN_DOCS or "fork" not in mp.get_all_start_methods():
+        for segment in stale:
+            yield encode_segment(segment, texts[segment.start:segment.stop])
+        return
+    _TEXTS = texts
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            yield from pool.imap(_encode, stale)
+    finally:
+        _TEXTS = []
