@@ -20,7 +20,7 @@ from generator.catalog import paper_key
 from generator.parse import parse_dump
 
 WASSERSTEIN = "Uncertainty quantification in a mechanical submodel driven by a Wasserstein-GAN"
-SEARCH_ASSET = re.compile(r"/(?:lunr\.min\.js|search/(?:meta|shard-\d+|docs-\d+)\.js)$")
+SEARCH_ASSET = re.compile(r"/(?:lunr\.min\.js|search/(?:meta|(?:seg|terms)(?:-\d+)+|docs-\d+)\.js)$")
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
@@ -234,7 +234,7 @@ def test_search_assets_load_only_when_there_is_a_query(seeds_site, page):
     page.locator("#search-input").fill("wasserstein")
     expect(page.locator("#search-results > li")).not_to_have_count(0)
     loaded = {re.sub(r"-\d+", "-N", url.rsplit("/", 1)[-1]) for url in search_requests(urls)}
-    assert loaded == {"lunr.min.js", "meta.js", "shard-N.js", "docs-N.js"}
+    assert loaded == {"lunr.min.js", "meta.js", "seg-N-N.js", "terms-N-N-N.js", "docs-N.js"}
     assert page.problems == []
 
 

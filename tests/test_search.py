@@ -1,32 +1,50 @@
-"""search.py: the sharded index is exactly the index lunr.py's Builder makes, and queries over
-shards score exactly as over the whole index. (The browser tests run the same shards through
-the real lunr.js.)"""
+"""search.py and search.js: the scores the browser computes from the stored term frequencies and
+field lengths are lunr.py's Builder scores, queries over the assembled index rank exactly as
+lunr.py's whole index, and adding a digest leaves every earlier segment's files as they were.
+
+The Python reading of the files below does what search.js does; the browser tests at the end run
+the real search.js and lunr.js in Chromium against lunr.py."""
 
 from __future__ import annotations
 
 import json
+import math
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 from lunr import lunr
 from lunr.index import Index
 from lunr.pipeline import Pipeline
+from lunr.query import Query
 from lunr.stemmer import stemmer
 from lunr.token_set import TokenSet
+from lunr.trimmer import full_re as TRIM
 from lunr.vector import Vector
-from support import SEEDS
+from support import SEEDS, dump
 
-from generator.catalog import build_catalog
+import generator.search as search
+from generator.catalog import build_catalog, paper_key
 from generator.parse import parse_dump
-from generator.search import BOOSTS, FIELDS, cut_shards, index_terms, shard_key, snippet, utf16_order
+from generator.search import (BOOSTS, FIELDS, document_order, index_segment, key_of, search_files, segments,
+                              snippet, utf16_order)
 
 CALL = re.compile(r"^paperdigestSearch\.(\w+)\((.*)\);\n$", re.DOTALL)
 
 
+def seed_dumps(extra: dict[str, str] | None = None):
+    dumps = [parse_dump(seed.name, seed.read_bytes(), 2025) for seed in SEEDS]
+    return dumps + [parse_dump(name, text.encode(), 2025) for name, text in (extra or {}).items()]
+
+
+def seed_catalog():
+    return build_catalog(seed_dumps())
+
+
 def seed_texts() -> list[tuple[str, str]]:
-    catalog = build_catalog([parse_dump(seed.name, seed.read_bytes(), 2025) for seed in SEEDS])
-    return [(paper.title, paper.abstract) for paper in catalog.papers]
+    """Titles and abstracts in document order (doc n is the nth)."""
+    return [(paper.title, paper.abstract) for paper in document_order(seed_catalog())]
 
 
 def lunr_py_index(texts):
@@ -36,67 +54,151 @@ def lunr_py_index(texts):
     return lunr(ref="id", fields=fields, documents=documents)
 
 
-def read_call(path: Path):
-    match = CALL.match(path.read_text(encoding="ascii"))
-    assert match, path
+def read_call(data: bytes):
+    match = CALL.match(data.decode("ascii"))
+    assert match, data[:100]
     return match.group(1), json.loads(f"[{match.group(2)}]")
 
 
-def load_site_index(site: Path):
-    """Assemble a lunr.py Index from the shard files, the way search.js assembles a lunr.js one."""
-    kind, (meta,) = read_call(site / "search" / "meta.js")
-    assert kind == "meta"
-    inverted, vectors, terms = {}, {}, []
-    for number in range(len(meta["shards"])):
-        kind, (shard_number, rows) = read_call(site / "search" / f"shard-{number}.js")
-        assert (kind, shard_number) == ("shard", number)
-        for row in rows:
-            posting = {"_index": len(terms)}
-            for slot, field in enumerate(meta["fields"]):
-                doc, refs = 0, {}
-                for gap, score in zip(row[1 + 2 * slot], row[2 + 2 * slot]):
-                    doc += gap
-                    refs[str(doc)] = {}
-                    vectors.setdefault(f"{field}/{doc}", []).extend([len(terms), score / 1000])
-                posting[field] = refs
-            inverted[row[0]] = posting
-            terms.append(row[0])
-    pipeline = Pipeline()
-    pipeline.add(stemmer)
-    field_vectors = {ref: Vector(elements) for ref, elements in vectors.items()}
-    return meta, Index(inverted, field_vectors, TokenSet.from_list(sorted(terms)), meta["fields"], pipeline)
+def site_files(site: Path) -> dict[str, bytes]:
+    return {f"search/{path.name}": path.read_bytes() for path in (site / "search").iterdir()}
 
 
-def result_rows(site: Path, meta) -> list[list[str]]:
-    rows = []
-    for number in range((meta["documents"] + meta["chunk"] - 1) // meta["chunk"]):
-        kind, (chunk, data) = read_call(site / "search" / f"docs-{number}.js")
-        assert (kind, chunk) == ("docs", number)
-        rows += data
-    return rows
+def made_files(catalog, previous=None) -> dict[str, object]:
+    return {file.path: file for file in search_files(catalog, previous)}
 
 
-def test_terms_postings_and_scores_equal_lunr_py_builder():
-    texts = seed_texts()
-    reference = lunr_py_index(texts)
-    index = index_terms(texts)
-    assert set(index.terms) == set(reference.inverted_index) and len(index.terms) == len(set(index.terms))
+class Files:
+    """The search files read the way search.js reads them."""
+
+    def __init__(self, files: dict[str, bytes]):
+        self.files = files
+        kind, (self.meta,) = read_call(files["search/meta.js"])
+        assert kind == "meta"
+        self.heads, self.buckets = {}, {}
+        for start, end in self.meta["segments"]:
+            kind, (number, head) = read_call(files[f"search/seg-{start}-{end}.js"])
+            assert (kind, number) == ("segment", start) and head["documents"] == end - start
+            self.heads[start] = head
+            for bucket in range(len(head["buckets"])):
+                kind, (number, at, rows) = read_call(files[f"search/terms-{start}-{end}-{bucket}.js"])
+                assert (kind, number, at) == ("terms", start, bucket)
+                self.buckets[start, bucket] = rows
+        self.lengths = [[n for start, _ in self.meta["segments"] for n in self.heads[start]["lengths"][slot]]
+                        for slot in range(len(FIELDS))]
+        sums = [sum(head["sums"][slot] for head in self.heads.values()) for slot in range(len(FIELDS))]
+        assert sums == [sum(lengths) for lengths in self.lengths]
+        self.averages = [total / self.meta["documents"] for total in sums]
+
+    def postings(self) -> dict[str, list[list[tuple[int, int]]]]:
+        """term -> per field [(doc, tf), ...] over every segment, decoded as search.js decodes."""
+        found: dict[str, list[list[tuple[int, int]]]] = {}
+        for (start, _), rows in self.buckets.items():
+            for row in rows:
+                fields = found.setdefault(row[0], [[] for _ in FIELDS])
+                for slot in range(len(FIELDS)):
+                    codes, doc, at = row[1 + slot], start, 0
+                    while at < len(codes):
+                        doc += codes[at] // 2
+                        tf = codes[at + 1] if codes[at] % 2 else 1
+                        at += 2 if codes[at] % 2 else 1
+                        fields[slot].append((doc, tf))
+        for fields in found.values():
+            for postings in fields:
+                postings.sort()
+        return found
+
+    def scores(self, rounding) -> dict[tuple[str, str, int], float]:
+        """lunr.js's Builder score of every posting, from tf and field lengths (search.js's formula)."""
+        k1, b, documents = self.meta["k1"], self.meta["b"], self.meta["documents"]
+        out = {}
+        for term, fields in self.postings().items():
+            with_term = sum(len(postings) for postings in fields)  # lunr counts a doc once per field
+            idf = math.log(1 + abs((documents - with_term + 0.5) / (with_term + 0.5)))
+            for slot, field in enumerate(FIELDS):
+                for doc, tf in fields[slot]:
+                    length = self.lengths[slot][doc]
+                    score = idf * ((k1 + 1) * tf) / (k1 * (1 - b + b * (length / self.averages[slot])) + tf)
+                    score *= self.meta["boosts"][slot]
+                    out[(term, field, doc)] = rounding(score)
+        return out
+
+    def index(self) -> Index:
+        """A lunr.py Index over every term, with the scores search.js computes."""
+        scores = self.scores(js_round)
+        terms = sorted(self.postings(), key=utf16_order)
+        inverted, vectors = {}, {}
+        for number, term in enumerate(terms):
+            inverted[term] = {"_index": number, **{field: {} for field in FIELDS}}
+        for (term, field, doc), score in sorted(scores.items(), key=lambda item: inverted[item[0][0]]["_index"]):
+            inverted[term][field][str(doc)] = {}
+            vectors.setdefault(f"{field}/{doc}", []).extend([inverted[term]["_index"], score])
+        for posting in inverted.values():  # refs in ascending doc order, as lunr.js keeps integer keys
+            for field in FIELDS:
+                posting[field] = dict(sorted(posting[field].items(), key=lambda item: int(item[0])))
+        pipeline = Pipeline()
+        pipeline.add(stemmer)
+        field_vectors = {ref: Vector(elements) for ref, elements in vectors.items()}
+        return Index(inverted, field_vectors, TokenSet.from_list(terms), list(FIELDS), pipeline)
+
+    def rows(self) -> list[list[str]]:
+        found = []
+        for number in range(math.ceil(self.meta["documents"] / self.meta["chunk"])):
+            kind, (chunk, data) = read_call(self.files[f"search/docs-{number}.js"])
+            assert (kind, chunk) == ("docs", number)
+            found += data
+        return found
+
+
+def js_round(score: float) -> float:
+    """JavaScript's Math.round(score * 1000) / 1000 (halves round up)."""
+    return math.floor(score * 1000 + 0.5) / 1000
+
+
+def reference_scores(reference) -> dict[tuple[str, str, int], float]:
     term_of = {posting["_index"]: term for term, posting in reference.inverted_index.items()}
     expected = {}
     for field_ref, vector in reference.field_vectors.items():
         field, doc = str(field_ref).split("/")
         for position in range(0, len(vector.elements), 2):
             expected[(term_of[vector.elements[position]], field, int(doc))] = vector.elements[position + 1]
-    actual = {}
-    for number, term in enumerate(index.terms):
+    return expected
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return lunr_py_index(seed_texts())
+
+
+@pytest.fixture(scope="module")
+def small_segments():
+    """The seeds' search files cut into many segments and buckets (the real sizes give 3 and 5)."""
+    saved = search.SEGMENT_DOCS, search.BLOCK_MIN, search.BUCKET_BYTES
+    search.SEGMENT_DOCS, search.BLOCK_MIN, search.BUCKET_BYTES = 64, 8, 3000
+    try:
+        return {path: file.data for path, file in made_files(seed_catalog()).items()}
+    finally:
+        search.SEGMENT_DOCS, search.BLOCK_MIN, search.BUCKET_BYTES = saved
+
+
+@pytest.fixture(scope="module", params=["seeds site", "small segments"])
+def files(request, seeds_site, small_segments) -> Files:
+    return Files(site_files(seeds_site) if request.param == "seeds site" else small_segments)
+
+
+def test_client_scores_equal_lunr_py_builder_scores(files, reference):
+    expected = reference_scores(reference)
+    assert set(files.postings()) == set(reference.inverted_index)
+    for term, fields in files.postings().items():
         for slot, field in enumerate(FIELDS):
-            span = index.span(number, slot)
-            docs = index.docs[span].tolist()
-            assert sorted(map(int, reference.inverted_index[term][field])) == docs
-            assert index.gaps[span].tolist() == [b - a for a, b in zip([0] + docs, docs)]
-            for doc, score in zip(docs, index.scores[span].tolist()):
-                actual[(term, field, doc)] = score / 1000
-    assert actual == expected
+            assert [str(doc) for doc, _ in fields[slot]] == sorted(reference.inverted_index[term][field], key=int)
+    exact = files.scores(lambda score: score)
+    actual = files.scores(js_round)
+    assert actual.keys() == expected.keys() and len(actual) > 20_000
+    for posting, score in actual.items():
+        if score != expected[posting]:  # only where Python's round and Math.round part: a half
+            assert abs(score - expected[posting]) <= 0.0010001, posting
+            assert abs(exact[posting] * 1000 % 1 - 0.5) < 1e-6, posting
 
 
 QUERIES = ["wasserstein", "fenics", "diffusion models", "title:grokking", "diffus*", "gaussian process*",
@@ -104,46 +206,202 @@ QUERIES = ["wasserstein", "fenics", "diffusion models", "title:grokking", "diffu
 
 
 @pytest.mark.parametrize("query", QUERIES)
-def test_queries_over_the_shards_rank_exactly_as_lunr_py(seeds_site, query):
-    texts = seed_texts()
-    reference = lunr_py_index(texts)
-    _, index = load_site_index(seeds_site)
+def test_queries_over_the_stored_frequencies_rank_exactly_as_lunr_py(files, reference, query):
     expected = [(hit["ref"], hit["score"]) for hit in reference.search(query)]
     assert expected, "every query in the list matches something in the seeds"
-    assert [(hit["ref"], hit["score"]) for hit in index.search(query)] == expected
+    assert [(hit["ref"], hit["score"]) for hit in files.index().search(query)] == expected
 
 
 def test_words_only_in_abstracts_are_found_and_titles_rank_first(seeds_site):
-    meta, index = load_site_index(seeds_site)
-    rows = result_rows(seeds_site, meta)
+    files = Files(site_files(seeds_site))
+    rows, index = files.rows(), files.index()
     titles = [rows[int(hit["ref"])][0] for hit in index.search("fenics")]
     assert titles == ["Uncertainty quantification in a mechanical submodel driven by a Wasserstein-GAN"]
     hits = index.search("grokking")
     assert len(hits) > 1 and "grokking" in rows[int(hits[0]["ref"])][0].lower()
 
 
-def test_result_rows_cover_every_paper_page(seeds_site):
-    meta, _ = load_site_index(seeds_site)
-    rows = result_rows(seeds_site, meta)
-    assert len(rows) == meta["documents"] == 232
+def test_result_rows_cover_every_paper_page_in_document_order(seeds_site):
+    files = Files(site_files(seeds_site))
+    rows = files.rows()
+    assert len(rows) == files.meta["documents"] == 232
     assert sorted(row[1] for row in rows) == sorted(p.stem for p in (seeds_site / "papers").glob("*.html"))
+    assert [row[1] for row in rows] == [paper.slug for paper in document_order(seed_catalog())]
 
 
-def test_shards_split_only_between_keys_in_javascript_order(monkeypatch):
-    monkeypatch.setattr("generator.search.SHARD_POSTINGS", 300)
-    index = index_terms(seed_texts())
-    shards = cut_shards(index)
-    assert len(shards) > 5
-    assert [term for shard in shards for term in shard] == list(range(len(index.terms)))
-    starts = [shard_key(index.terms[shard.start]) for shard in shards]
-    assert starts == sorted(starts, key=utf16_order) and len(set(starts)) == len(starts)
-    for number, shard in enumerate(shards):  # every term routes to the shard that holds it
-        for term in shard:
-            key = shard_key(index.terms[term])
-            assert max(n for n, start in enumerate(starts) if utf16_order(start) <= utf16_order(key)) == number
+def test_documents_are_numbered_by_first_appearance():
+    catalog = build_catalog([
+        parse_dump("a-undated.txt", dump(("Only undated", "x."), ("Later dated too", "y."), date=None).encode(), 2025),
+        parse_dump("b.txt", dump(("Second day first", "z."), ("Later dated too", "y."), date="Mar 12").encode(), 2025),
+        parse_dump("c.txt", dump(("First day", "w."), ("Second day first", "z."), date="Mar 11").encode(), 2025),
+        parse_dump("d.txt", dump(("Newest", "v."), date="Mar 14").encode(), 2025),
+    ])
+    assert [paper.title for paper in document_order(catalog)] == [
+        "Only undated", "First day", "Second day first", "Later dated too", "Newest"]
+
+
+def test_segments_depend_on_the_count_alone_and_appending_keeps_earlier_ones():
+    full, least = search.SEGMENT_DOCS, search.BLOCK_MIN
+    blocks = {full} | {2 ** n for n in range(20) if least <= 2 ** n < full}
+    for count in range(0, 3 * full + 200, 37):
+        cuts = segments(count)
+        assert [doc for cut in cuts for doc in cut] == list(range(count))
+        assert all(len(cut) in blocks for cut in cuts[:-1]) and [len(c) for c in cuts] == sorted(map(len, cuts))[::-1]
+        assert not cuts or len(cuts[-1]) in blocks or len(cuts[-1]) < least
+        for more in (1, 22, 300):
+            after = segments(count + more)
+            changed = [cut for cut in cuts if cut not in after]
+            assert changed == cuts[len(cuts) - len(changed):]  # only the last few, never a full one
+            assert all(len(cut) < full for cut in changed)
+
+
+def bucket_of(head, key: str) -> int:
+    """search.js's routing: the last bucket whose first key is not after the key."""
+    return max([0] + [n for n, (first, _) in enumerate(head["buckets"]) if n and utf16_order(first) <= utf16_order(key)])
+
+
+def test_buckets_split_only_between_keys_and_every_term_routes_to_its_bucket(small_segments):
+    files = Files(small_segments)
+    assert len(files.heads) == 5 and len(files.buckets) > 20  # 232 = 3 x 64 + 32 + 8
+    for start, head in files.heads.items():
+        firsts = [first for first, _ in head["buckets"]]
+        assert firsts == sorted(firsts, key=utf16_order) and len(set(firsts)) == len(firsts)
+        terms = []
+        for bucket, (first, size) in enumerate(head["buckets"]):
+            rows = files.buckets[start, bucket]
+            assert size == len(small_segments[f"search/terms-{start}-{start + head['documents']}-{bucket}.js"])
+            assert rows and key_of(rows[0][0]) == first
+            assert all(bucket_of(head, key_of(row[0])) == bucket for row in rows)
+            terms += [row[0] for row in rows]
+        assert terms == sorted(terms, key=utf16_order) and len(set(terms)) == len(terms)
+
+
+WASSERSTEIN = "Uncertainty quantification in a mechanical submodel driven by a Wasserstein-GAN"
+
+
+def new_digest(repeat_abstract: str) -> dict[str, str]:
+    """Ten new papers and a repeat of an older one, dated after the seeds."""
+    papers = [(f"A new paper number {n} on zebrafinch song", f"Abstract {n} about birdsong.") for n in range(10)]
+    return {"zz-new.txt": dump(*papers, (WASSERSTEIN, repeat_abstract), date="Mar 17")}
+
+
+def test_a_new_digest_appends_documents_and_keeps_earlier_segments_byte_identical():
+    before_catalog = seed_catalog()
+    after_catalog = build_catalog(seed_dumps(new_digest(before_catalog.paper(paper_key(WASSERSTEIN)).abstract)))
+    before, after = document_order(before_catalog), document_order(after_catalog)
+    assert [paper.key for paper in after[:len(before)]] == [paper.key for paper in before]
+    assert len(after) == len(before) + 10
+    old = made_files(before_catalog)
+    fresh = made_files(after_catalog)
+    reused = made_files(after_catalog, {path: file.key for path, file in old.items()})
+    assert fresh.keys() == reused.keys()
+    kept = [cut for cut in segments(len(before)) if cut in segments(len(after))]
+    assert len(kept) == 2  # 232 = 128 + 64 + 40 documents; 242 = 128 + 64 + 50
+    kept_paths = {path for path in fresh if re.match(rf"search/(seg|terms)-({'|'.join(f'{c.start}-{c.stop}' for c in kept)})[-.]", path)}
+    assert len(kept_paths) >= 4
+    for path, file in reused.items():
+        assert file.key == fresh[path].key, path
+        if path in kept_paths:
+            assert file.data is None and fresh[path].data == old[path].data, path  # reused, and the same bytes
+        else:
+            assert file.data == fresh[path].data, path
+    assert any(file.data is not None and path.startswith("search/seg-") for path, file in reused.items())
+    assert reused["search/meta.js"].data != old["search/meta.js"].data
+
+    # A repeat that brings a new abstract changes its document: its segment is made again.
+    edited = made_files(build_catalog(seed_dumps(new_digest("A new abstract."))), {p: f.key for p, f in old.items()})
+    number = [paper.key for paper in before].index(paper_key(WASSERSTEIN))
+    home = next(cut for cut in segments(len(before)) if number in cut)
+    assert edited[f"search/seg-{home.start}-{home.stop}.js"].data is not None
+
+
+def test_reuse_needs_every_file_of_a_segment_with_its_key():
+    catalog = seed_catalog()
+    old = made_files(catalog)
+    keys = {path: file.key for path, file in old.items()}
+    assert all(file.data is None for path, file in made_files(catalog, keys).items() if "/docs-" not in path and "/meta" not in path)
+    del keys["search/terms-0-128-1.js"]
+    keys["search/seg-128-192.js"] = "0" * 32 + ".2"
+    again = made_files(catalog, keys)
+    assert all(again[path].data == old[path].data for path in again if "-0-128" in path or "-128-192" in path)
+    assert all(again[path].data is None for path in again if "-192-232" in path)
+
+
+def test_index_segment_counts_terms_as_lunr_py_does():
+    texts = [("The (LLMs), of Wasserstein-GAN", "the a an running runs - --"), ("", "café CAFÉ")]
+    index = index_segment(texts)
+    assert index.lengths.tolist() == [[3, 2], [0, 2]]  # stop words and empty tokens do not count
+    assert "llm" in index.terms and "run" in index.terms and "wasserstein" in index.terms
+    reference = lunr_py_index(texts)
+    assert set(index.terms) == set(reference.inverted_index)
 
 
 def test_snippets_cut_at_a_word():
     assert snippet("short") == "short"
     cut = snippet("word " * 100)
     assert cut.endswith("…") and len(cut) <= 241 and not cut.endswith(" …")
+
+
+# --- the real search.js and lunr.js in Chromium -------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_site(seeds_site, small_segments, tmp_path_factory) -> Path:
+    """The seeds site with the many-segment search files."""
+    site = tmp_path_factory.mktemp("small") / "site"
+    shutil.copytree(seeds_site, site)
+    shutil.rmtree(site / "search")
+    (site / "search").mkdir()
+    for path, data in small_segments.items():
+        (site / path).write_bytes(data)
+    return site
+
+
+BROWSER_QUERIES = ["title:grokking", "diffus*", "fenics", "wasserstein", "diffusion models", "+neural -network",
+                   "gaussian process*", "abstract:benchmark", "optimal transport", "llms", "reinforcement~1",
+                   "Reinforcement Learning", "graph ne", "neural n", "title:diffusion^3 model~1"]
+LUNR_SYNTAX = re.compile(r"[:~*^]|(^|\s)[+\-]")  # as search.js
+
+
+def as_the_page_asks(index, text: str):
+    """lunr.py's results for the query search.js builds from the text: lunr syntax as written;
+    plain words each through the pipeline, and the last one (of 3+ letters) also as a prefix."""
+    if LUNR_SYNTAX.search(text):
+        return index.search(text)
+    words = [word for word in (TRIM.sub(r"\1", token) for token in re.split(r"[\s\-]+", text.lower())) if word]
+    query = index.create_query()
+    for position, word in enumerate(words):
+        query.term(word, use_pipeline=True)
+        if position == len(words) - 1 and len(word) >= 3:
+            query.term(word, use_pipeline=False, wildcard=Query.WILDCARD_TRAILING, boost=0.5)
+    return index.query(query)
+
+
+@pytest.mark.parametrize("which", ["seeds site", "small segments"])
+def test_lunr_js_in_chromium_ranks_exactly_as_lunr_py(seeds_site, small_site, reference, page, which):
+    site = seeds_site if which == "seeds site" else small_site
+    page.goto((site / "search.html").as_uri())
+    for query in BROWSER_QUERIES:
+        expected = [(hit["ref"], hit["score"]) for hit in as_the_page_asks(reference, query)]
+        assert expected, query
+        found = page.evaluate("q => paperdigestSearch.find(q).then(r => r.map(h => [h.ref, h.score]))", query)
+        assert [ref for ref, _ in found] == [ref for ref, _ in expected], query
+        assert [round(score, 3) for _, score in found] == [round(score, 3) for _, score in expected], query
+    assert page.problems == []
+
+
+def test_chromium_scores_every_posting_as_lunr_py_builder(small_site, reference, page):
+    """Every posting's score as search.js computes it in the page, against lunr.py's Builder."""
+    expected = reference_scores(reference)
+    terms = sorted({term for term, _, _ in expected})
+    page.goto((small_site / "search.html").as_uri())
+    scores = page.evaluate("""async (terms) => {
+      const out = [];
+      for (const term of terms) { out.push(await paperdigestSearch.postings(term)); }
+      return out;
+    }""", terms)
+    actual = {(term, field, doc): score for term, fields in zip(terms, scores) for field, postings in fields.items()
+              for doc, score in postings}
+    assert actual.keys() == expected.keys() and len(actual) > 20_000
+    assert all(abs(score - expected[posting]) <= 0.0010001 for posting, score in actual.items())
+    assert sum(score != expected[posting] for posting, score in actual.items()) < len(actual) / 1000
+    assert page.problems == []
