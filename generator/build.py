@@ -140,7 +140,7 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
         cache.keep_as_spare(old, old_keys)
         cache.record_files(written, old_keys)
         manifest(len(written)).save_state(cache.state)
-        cache.record_names(names.in_use())
+        cache.record_names(names.for_dumps(dumps))
     except KeyboardInterrupt:
         pass  # Ctrl-C now: the next build has less to reuse, and recover() clears what is left
     total = time.perf_counter() - started
@@ -201,7 +201,7 @@ def check_accounting(dumps: list[Dump], catalog: Catalog, written: Container[str
         slug = slugs[dump.source]
         digest = catalog.digest(slug) if f"digests/{slug}.html" in written else None
         for entry in dump.entries:
-            key = names.key(entry.title) if names else paper_key(entry.title)
+            key = names[entry.title][0] if names is not None else paper_key(entry.title)
             paper = catalog.find_paper(key)
             if paper is None or f"papers/{paper.slug}.html" not in written or digest is None or key not in digest.papers:
                 lost.append(error(dump.source, entry.line, f"paper {entry.title[:80]!r} did not reach the site",

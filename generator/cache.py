@@ -48,8 +48,7 @@ class Cache:
 
     def _load(self, name: str) -> object:
         try:
-            with open(self.root / name, "rb") as handle:
-                header, data = marshal.load(handle)
+            header, data = marshal.loads((self.root / name).read_bytes())  # marshal.load(file) reads in small pieces
             return data if header == FORMAT else None
         except (OSError, EOFError, ValueError, TypeError):
             return None

@@ -128,35 +128,30 @@ def digest_slugs(dumps: list[Dump]) -> dict[str, str]:
     return slugs
 
 
-class Names:
-    """paper_key and paper_slug, remembered per title. Both are pure functions of the title and
-    cost ~30 µs a paper (Unicode normalisation, slugify), so a build keeps what the last one
-    worked out (see cache.py) instead of redoing 30,000 of them to add one digest."""
+class Names(dict):
+    """Title -> (paper key, slug), worked out on first use. Both are pure functions of the title
+    and cost ~30 µs a paper (Unicode normalisation, slugify), so a build starts from what the
+    last one worked out (see cache.py) instead of redoing 30,000 of them to add one digest."""
 
-    def __init__(self, known: dict[str, tuple[str, str]] | None = None):
-        self.known: dict[str, tuple[str, str]] = dict(known or {})  # title -> (key, slug)
-        self.used: set[str] = set()
+    def __missing__(self, title: str) -> tuple[str, str]:
+        key = paper_key(title)
+        found = self[title] = (key, paper_slug(key, title))
+        return found
 
     def key(self, title: str) -> str:
-        found = self.known.get(title)
-        if found is None:
-            key = paper_key(title)
-            found = self.known[title] = (key, paper_slug(key, title))
-        self.used.add(title)
-        return found[0]
+        return self[title][0]
 
     def slug(self, title: str) -> str:
-        self.key(title)
-        return self.known[title][1]
+        return self[title][1]
 
-    def in_use(self) -> dict[str, tuple[str, str]]:
-        """What this build needed: what the next one should remember."""
-        return {title: self.known[title] for title in self.used}
+    def for_dumps(self, dumps: list[Dump]) -> dict[str, tuple[str, str]]:
+        """Those these dumps need: what the next build should start from."""
+        return {entry.title: self[entry.title] for dump in dumps for entry in dump.entries}
 
 
 def build_catalog(dumps: list[Dump], names: Names | None = None) -> Catalog:
     """Merge dumps into digests (one per date) and entries into papers (one per key)."""
-    names = names or Names()
+    names = Names() if names is None else names
     ordered = sorted(dumps, key=lambda dump: (dump.date is None, dump.date or date.min, dump.source))
     slugs = digest_slugs(ordered)
     digests: dict[str, Digest] = {}
@@ -171,7 +166,7 @@ def build_catalog(dumps: list[Dump], names: Names | None = None) -> Catalog:
         keys = list(digest.papers)
         for entry in dump.entries:
             entries_read += 1
-            key = names.key(entry.title)
+            key = names[entry.title][0]
             first_title.setdefault(key, entry.title)
             if dump.date is not None or key not in dated_keys:
                 _, previous = latest.get(key, ("", ""))

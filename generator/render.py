@@ -12,12 +12,13 @@ import dataclasses
 import functools
 import hashlib
 import json
+import operator
 import multiprocessing as mp
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 import jinja2
 
@@ -233,20 +234,20 @@ class PageKeys:
     def __init__(self, catalog: Catalog, salt: str):
         self.catalog = catalog
         self.salt = hashlib.blake2b(salt.encode("utf-8", "surrogateescape"), digest_size=16)
-        self.digest_text = {digest.slug: flatten(digest) for digest in catalog.digests}
+        self.digest_hash = {digest.slug: self.hash("d", flatten(digest)) for digest in catalog.digests}
         self.papers: dict[str, str] = {}  # Paper.key -> key of its page
 
     def paper(self, paper: Paper) -> str:
         key = self.papers.get(paper.key)
         if key is None:
-            text = flatten(paper) + "".join(self.digest_text[appearance.digest] for appearance in paper.appearances)
-            key = self.papers[paper.key] = self.hash("paper", text)
+            digests = "".join([self.digest_hash[appearance.digest] for appearance in paper.appearances])
+            key = self.papers[paper.key] = self.hash("paper", flatten(paper) + digests)
         return key
 
     def digest(self, digest: Digest, older: Digest | None, newer: Digest | None) -> str:
-        around = "".join(self.digest_text[d.slug] if d else "\x1dnone" for d in (older, newer))
-        papers = "".join(self.paper(self.catalog.paper(key)) for key in digest.papers)
-        return self.hash("digest", self.digest_text[digest.slug] + around + papers)
+        around = "".join(self.digest_hash[d.slug] if d else "-" for d in (older, newer))
+        papers = "".join([self.paper(self.catalog.paper(key)) for key in digest.papers])
+        return self.hash("digest", self.digest_hash[digest.slug] + around + papers)
 
     def hash(self, kind: str, text: str) -> str:
         digest = self.salt.copy()
@@ -256,17 +257,28 @@ class PageKeys:
 
 def flatten(value: object) -> str:
     """A dataclass (with nested dataclasses and tuples of them) as one unambiguous string:
-    leaves are repr()s, which escape the control characters used here as separators."""
-    if isinstance(value, tuple):
-        return "\x1c" + "\x1e".join(map(flatten, value)) + "\x1c"
-    if not dataclasses.is_dataclass(value):
-        return repr(value)
-    return "\x1d" + "\x1f".join(flatten(getattr(value, name)) for name in field_names(type(value))) + "\x1d"
+    strings are length-prefixed and other leaves are repr()s, so no text can forge a separator."""
+    parts = []
+    for field in field_values(type(value))(value):
+        kind = type(field)
+        if kind is str:
+            parts.append(f"{len(field)}:{field}")
+        elif kind is tuple:
+            parts.append("(" + ",".join([f"{len(item)}:{item}" if type(item) is str else flatten(item)
+                                         for item in field]) + ")")
+        elif dataclasses.is_dataclass(field):
+            parts.append(flatten(field))
+        else:
+            parts.append(repr(field))
+    return "{" + ",".join(parts) + "}"
 
 
 @functools.cache
-def field_names(kind: type) -> tuple[str, ...]:
-    return tuple(field.name for field in dataclasses.fields(kind))
+def field_values(kind: type) -> Callable[[object], tuple]:
+    """A function giving every field of a dataclass, in order, as a tuple."""
+    names = [field.name for field in dataclasses.fields(kind)]
+    getter = operator.attrgetter(*names)
+    return getter if len(names) > 1 else lambda value: (getter(value),)
 
 
 _WORKER: SiteRenderer | None = None  # the renderer a forked worker inherited (one per process)
