@@ -18,7 +18,7 @@ import hashlib
 import ctypes.util
 import os
 import shutil
-import tempfile
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -72,9 +72,11 @@ def write_site(files: Iterable[OutputFile], out: Path,
     out.parent.mkdir(parents=True, exist_ok=True)
     recover(out)
     fresh = staging is None
-    if staging is None:
-        staging = Staging(Path(tempfile.mkdtemp(prefix=f".{out.name}{TEMP_TAG}new-", dir=out.parent)), {})
+    if staging is None:  # named before it exists, so an interrupt at any point can remove it
+        staging = Staging(out.parent / f".{out.name}{TEMP_TAG}new-{os.getpid()}-{secrets.token_hex(4)}", {})
     try:
+        if fresh:
+            staging.root.mkdir(mode=0o700)
         written = Assembler(staging, out, fresh).assemble(files)
         (staging.root / MARKER).unlink(missing_ok=True)
         (staging.root / MARKER).write_bytes(verify(written))
