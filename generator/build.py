@@ -8,7 +8,11 @@ the output folder unless every stage succeeded and every entry read is on the si
 from __future__ import annotations
 
 import hashlib
+import multiprocessing as mp
+import os
+import signal
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from itertools import chain
@@ -115,10 +119,7 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
     mark = clock.charge("catalog", mark)
     live, spare = cache.file_keys() if (options.out / MARKER).is_file() else ({}, None)
     reuse = {} if options.force else live
-    renderer = SiteRenderer(catalog, config, theme, tuple(pages), reuse, salt=f"{prints.code} {prints.theme}")
-    files = chain(clock.produce("render", progress(renderer.files(), renderer.page_count())),
-                  clock.produce("search", search_files(catalog, reuse)),
-                  clock.produce("render", static_files(theme)))
+    staging = Staging(cache.spare, dict(spare)) if spare is not None and not options.force else None
 
     def manifest(files: int) -> Manifest:
         return Manifest(prints.inputs, catalog.entries_read, len(catalog.papers), len(catalog.digests), files,
@@ -128,13 +129,17 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
         check_accounting(dumps, catalog, written, names)
         return manifest(len(written)).marker()
 
-    staging = Staging(cache.spare, dict(spare)) if spare is not None and not options.force else None
-    cache.forget()  # from here until recorded again, neither the site nor the spare is vouched for
-    try:
-        written, old = write_site(files, options.out, verify=finish, staging=staging)
-    except BaseException:
-        cache.record_files(live, staging.holds if staging else spare)  # the site is untouched
-        raise
+    with Forked(lambda: search_files(catalog, reuse)) as search:  # made on the other core meanwhile
+        renderer = SiteRenderer(catalog, config, theme, tuple(pages), reuse, salt=f"{prints.code} {prints.theme}")
+        files = chain(clock.produce("render", progress(renderer.files(), renderer.page_count())),
+                      clock.produce("search", search.files()),
+                      clock.produce("render", static_files(theme)))
+        cache.forget()  # from here until recorded again, neither the site nor the spare is vouched for
+        try:
+            written, old = write_site(files, options.out, verify=finish, staging=staging)
+        except BaseException:
+            cache.record_files(live, staging.holds if staging else spare)  # the site is untouched
+            raise
     try:  # the new site is in place: the build is done, whatever happens to the bookkeeping
         old_keys = live if old is not None and live else None  # what the replaced site holds, if known
         cache.keep_as_spare(old, old_keys)
@@ -148,6 +153,74 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
     stages = tuple((name, clock.seconds[name]) for name in STAGES if name in clock.seconds)
     return BuildSummary(catalog.entries_read, len(catalog.papers), len(catalog.digests), len(written),
                         total, tuple(diagnostics), stages)
+
+
+class Forked:
+    """A stage run in a forked process while this one goes on: the search index is computed
+    while pages are rendered and written, instead of after them.
+
+    The child inherits the catalog by fork, makes every file, and sends them back through a
+    pipe once it is done; files() yields them. Where fork is unavailable, or there is one core,
+    the stage simply runs when files() is iterated."""
+
+    BATCH = 256  # files per message
+
+    def __init__(self, make: Callable[[], Iterable[OutputFile]]):
+        self.make = make
+        self.pid = 0
+        if "fork" in mp.get_all_start_methods() and len(os.sched_getaffinity(0)) > 1:
+            self.receive, send = mp.Pipe(duplex=False)
+            self.pid = os.fork()
+            if self.pid == 0:
+                self.receive.close()
+                self.child(send)
+            send.close()
+
+    def child(self, send) -> None:
+        """Make the files, send them, and leave without running the parent's exit handlers."""
+        status = 0
+        try:
+            made = list(self.make())
+            for start in range(0, len(made), self.BATCH):
+                send.send(("files", made[start:start + self.BATCH]))
+            send.send(("done", None))
+        except BaseException as exc:  # hand the failure to the parent, which reports it
+            status = 1
+            try:
+                send.send(("error", exc))
+            except Exception:
+                send.send(("error", RuntimeError(traceback.format_exc())))
+        finally:
+            os._exit(status)
+
+    def files(self) -> Iterator[OutputFile]:
+        if not self.pid:
+            yield from self.make()
+            return
+        while True:
+            try:
+                kind, payload = self.receive.recv()
+            except EOFError:
+                raise RuntimeError("the search index process ended without its files") from None
+            if kind == "error":
+                raise payload
+            if kind == "done":
+                return
+            yield from payload
+
+    def __enter__(self) -> "Forked":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        """End the child (it is done already, unless the build failed or was interrupted)."""
+        if self.pid:
+            self.receive.close()
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            os.waitpid(self.pid, 0)
+            self.pid = 0
 
 
 def read_dumps(folder: Path, config: SiteConfig, prints: Fingerprint,
