@@ -48,6 +48,10 @@ class BuildError(Exception):
         self.diagnostics = tuple(diagnostics)
         super().__init__("\n".join(str(d) for d in self.diagnostics))
 
+    def __reduce__(self):
+        """Pickle as the diagnostics (a forked stage sends its errors back to the build)."""
+        return type(self), (self.diagnostics,)
+
 
 class UsageError(Exception):
     """The command was asked to do something unsafe or impossible (exit code 2)."""

@@ -151,3 +151,25 @@ def test_ctrl_c_after_the_swap_still_counts_as_built(tmp_path, monkeypatch):
     monkeypatch.setattr(cache.shutil, "rmtree", interrupted)
     summary = build(BuildOptions(content, out))
     assert summary.papers == 1 and list((out / "papers").glob("new-title-here.*"))
+
+
+def test_a_forked_stage_hands_back_its_files_in_order_and_its_errors():
+    from generator.build import Forked
+    from generator.diagnostics import error
+    from generator.render import OutputFile
+
+    made = [OutputFile(f"search/{n}.js", bytes([n % 256]) * n, f"k{n}") for n in range(700)]
+    with Forked(lambda: iter(made)) as stage:
+        assert stage.pid and stage.pid != os.getpid()  # really another process
+        assert list(stage.files()) == made
+        pid = stage.pid
+
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped: no zombie left behind
+
+    def broken():
+        yield made[0]
+        raise BuildError([error("search", None, "the index could not be made")])
+
+    with Forked(broken) as stage, pytest.raises(BuildError, match="could not be made"):
+        list(stage.files())
