@@ -26,10 +26,13 @@ everywhere whenever a paper is added. Term frequencies and lengths do not, so:
   so its document frequency is exact), and assembles a lunr.Index with lunr's public
   constructor. lunr scores a match as dot(query, field vector) / |query|, which touches only
   the query's terms, so a lunr.Index over just those terms ranks exactly as the whole one.
+  (search.js also counts the matches itself and gives lunr only the documents that can rank
+  among the first 50, so that a word in every abstract does not cost lunr 30,000 matches.)
 
-Each segment's files have a key (a hash of its documents' text, its range and the format),
-made without analysis: a later build that finds the same key for every file of a segment
-reuses them (OutputFile with data=None), so adding a digest analyses only the last segments.
+Each segment's files have a key (a hash of its documents' text, its range, the format and
+this module), made without analysis: a later build that finds the same key for every file of
+a segment reuses them (OutputFile with data=None), so adding a digest analyses only the last
+segments. Result-row chunks are keyed by their segment's key and their papers' slugs and dates.
 
 Files (every one a script that calls `paperdigestSearch.<kind>(...)`, since fetch() of JSON
 is blocked on file:// pages; doc numbers inside a segment count from its start):
@@ -53,7 +56,6 @@ import re
 from array import array
 from dataclasses import dataclass
 from itertools import chain
-from datetime import date
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
@@ -74,7 +76,7 @@ SEPARATORS = re.compile("[ \t\n\r\f\v\xa0-]+")  # lunr.py's tokenizer splits on 
 KEY_CHARS = 3  # a term's key: its first three characters; a key's terms share one bucket
 SEGMENT_DOCS = 4096  # full segments; the rest is cut into power-of-two blocks down to
 BLOCK_MIN = 64  # this size, and a last block of fewer
-BUCKET_BYTES = 40_000  # a bucket closes, at the next key, once it holds this much
+BUCKET_BYTES = 24_000  # a bucket holds whole keys up to this much (a bigger key, alone)
 DOCS_PER_CHUNK = 32
 SNIPPET_CHARS = 240
 PARALLEL_MIN_DOCS = 2 * SEGMENT_DOCS  # analyse in forked workers from this many stale documents
@@ -136,13 +138,11 @@ def document_order(catalog: Catalog) -> list[Paper]:
     Digests are ordered dated oldest first, then undated, and so are a paper's appearances, so
     a paper with any dated appearance has its first dated one first. A new newest digest
     therefore only appends documents."""
-    rank = {digest.slug: number for number, digest in enumerate(catalog.digests)}
+    rank = {digest.slug: number for number, digest in enumerate(catalog.digests)}  # dated ones by date
 
-    def first_appearance(paper: Paper) -> tuple[int, int, date, int, str]:
+    def first_appearance(paper: Paper) -> tuple[bool, int, int, str]:
         first = paper.appearances[0]
-        if first.date is None:
-            return (0, rank[first.digest], date.min, first.position, paper.key)
-        return (1, 0, first.date, first.position, paper.key)
+        return (first.date is not None, rank[first.digest], first.position, paper.key)
 
     return sorted(catalog.papers, key=first_appearance)
 
@@ -180,7 +180,7 @@ CODE_VERSION = hashlib.blake2b(Path(__file__).read_bytes() + lunr.__VERSION__.en
 def segment_key(segment: range, texts: Sequence[tuple[str, str]]) -> str:
     """What a segment's files are made from, hashed: this module and lunr.py's version, the
     format, the range, and each document's title and abstract (their lengths, then the text).
-    About 10 ms for a full segment, where analysing it takes a second."""
+    About 10 ms for a full segment, where analysing it takes over half a second."""
     flat = list(chain.from_iterable(texts))
     digest = hashlib.sha256(f"{CODE_VERSION}/{FORMAT}/{segment.start}-{segment.stop}/".encode())
     digest.update(array("q", map(len, flat)).tobytes())
@@ -269,37 +269,47 @@ def encode_segment(segment: range, texts: Sequence[tuple[str, str]]) -> list[byt
     index = index_segment(texts)
     codes, bounds = posting_codes(index)
     width = len(FIELDS)
-    cost = np.zeros(len(codes) + 1, dtype=np.int64)  # a code's bytes in the file, as a running sum
-    flat = np.array(codes, dtype=np.int64)
-    cost[1:] = np.cumsum(1 + (flat >= 10) + (flat >= 100) + (flat >= 1000) + (flat >= 10000) + (flat >= 100000))
-    buckets: list[list[list]] = []
-    firsts: list[str] = []
-    rows: list[list] = []
-    size = 0
+    rows = []
     for term, name in enumerate(index.terms):
-        if size >= BUCKET_BYTES and key_of(name) != key_of(index.terms[term - 1]):
-            buckets.append(rows)
-            rows, size = [], 0
-        if not rows:
-            firsts.append(key_of(name))
-        row: list = [name]
-        for field in range(width):
-            start, stop = int(bounds[term * width + field]), int(bounds[term * width + field + 1])
-            row.append(codes[start:stop])
-        size += len(name) + 10 + int(cost[bounds[term * width + width]] - cost[bounds[term * width]])
-        rows.append(row)
-    if rows or not buckets:
-        buckets.append(rows)
-        if not rows:
-            firsts.append("")
-    files = [script("terms", segment.start, number, rows) for number, rows in enumerate(buckets)]
+        rows.append([name] + [codes[bounds[term * width + field]:bounds[term * width + field + 1]] for field in range(width)])
+    buckets = cut_buckets(index.terms, row_sizes(index.terms, codes, bounds))
+    files = [script("terms", segment.start, number, rows[bucket.start:bucket.stop]) for number, bucket in enumerate(buckets)]
     head = {
         "documents": len(texts),
         "lengths": [index.lengths[:, field].tolist() for field in range(width)],
         "sums": [int(index.lengths[:, field].sum()) for field in range(width)],
-        "buckets": [[first, len(data)] for first, data in zip(firsts, files)],
+        "buckets": [[key_of(index.terms[bucket.start]) if bucket else "", len(data)] for bucket, data in zip(buckets, files)],
     }
     return [script("segment", segment.start, head)] + files
+
+
+def row_sizes(terms: list[str], codes: list[int], bounds: np.ndarray) -> list[int]:
+    """About how many bytes each term's row takes in a bucket file (non-ASCII terms a little more)."""
+    flat = np.array(codes, dtype=np.int64)
+    digits = np.zeros(len(flat) + 1, dtype=np.int64)  # running sum of each code's digits and comma
+    digits[1:] = np.cumsum(2 + (flat >= 10) + (flat >= 100) + (flat >= 1000) + (flat >= 10000) + (flat >= 100000))
+    width = len(FIELDS)
+    per_term = (digits[bounds[width::width]] - digits[bounds[:-1:width]]).tolist()
+    return [len(term) + 8 + size if term.isascii() else len(json.dumps(term)) + 6 + size for term, size in zip(terms, per_term)]
+
+
+def cut_buckets(terms: list[str], sizes: list[int]) -> list[range]:
+    """Consecutive term ranges of at most BUCKET_BYTES (unless one key alone is more), never cut
+    inside a key, so that a key's terms, and a prefix's of KEY_CHARS letters, are in one bucket."""
+    keys: list[tuple[int, int]] = []  # (first term, bytes) of each key, in order
+    for term, name in enumerate(terms):
+        if not keys or key_of(name) != key_of(terms[term - 1]):
+            keys.append((term, 0))
+        keys[-1] = (keys[-1][0], keys[-1][1] + sizes[term])
+    buckets: list[range] = []
+    start, size = 0, 0
+    for first, key_size in keys:
+        if size and size + key_size > BUCKET_BYTES:
+            buckets.append(range(start, first))
+            start, size = first, 0
+        size += key_size
+    buckets.append(range(start, len(terms)))
+    return buckets
 
 
 # --- files ------------------------------------------------------------------------------------------
@@ -307,12 +317,6 @@ def encode_segment(segment: range, texts: Sequence[tuple[str, str]]) -> list[byt
 def script(kind: str, *args: object) -> bytes:
     body = ",".join(json.dumps(arg, ensure_ascii=True, separators=(",", ":")) for arg in args)
     return SCRIPT.format(kind=kind, args=body).encode("ascii")
-
-
-def result_rows(catalog: Catalog, papers: Sequence[Paper]) -> list[list[str]]:
-    """[title, slug, last featured, snippet] of each paper."""
-    dates = {digest.slug: long_date(digest) for digest in catalog.digests}
-    return [[paper.title, paper.slug, dates[latest(paper).digest], snippet(paper.abstract)] for paper in papers]
 
 
 def latest(paper: Paper) -> Appearance:
@@ -364,9 +368,9 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None) ->
         "segments": [[segment.start, segment.stop] for segment in cuts],
     }
     yield OutputFile("search/meta.js", script("meta", meta))
+    keys = [segment_key(segment, texts[segment.start:segment.stop]) for segment in cuts]
     stale: list[tuple[range, str]] = []
-    for segment in cuts:
-        key = segment_key(segment, texts[segment.start:segment.stop])
+    for segment, key in zip(cuts, keys):
         reused = reusable(previous, segment, key)
         if reused is None:
             stale.append((segment, key))
@@ -376,10 +380,28 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None) ->
         recorded = f"{key}.{len(files) - 1}"
         for path, data in zip(segment_paths(segment, len(files) - 1), files):
             yield OutputFile(path, data, recorded)
-    rows = result_rows(catalog, papers)
+    yield from row_chunks(catalog, papers, dict(zip(cuts, keys)), previous)
+
+
+def row_chunks(catalog: Catalog, papers: list[Paper], keys: dict[range, str],
+               previous: Mapping[str, str]) -> Iterator[OutputFile]:
+    """Result rows in chunks of DOCS_PER_CHUNK. A chunk's key is its segment's key (which covers
+    each paper's title and abstract) with its papers' slugs and last-featured dates, so a
+    chunk is made again only when one of those changed (a repeat moves a paper's date)."""
+    dates = {digest.slug: long_date(digest) for digest in catalog.digests}
+    featured = [dates[latest(paper).digest] for paper in papers]
     for start in range(0, len(papers), DOCS_PER_CHUNK):
-        number = start // DOCS_PER_CHUNK
-        yield OutputFile(f"search/docs-{number}.js", script("docs", number, rows[start:start + DOCS_PER_CHUNK]))
+        number, stop = start // DOCS_PER_CHUNK, min(start + DOCS_PER_CHUNK, len(papers))
+        path = f"search/docs-{number}.js"
+        inputs = [keys[cut] for cut in keys if cut.start < stop and start < cut.stop]
+        inputs += [[paper.slug for paper in papers[start:stop]], featured[start:stop]]
+        key = hashlib.sha256(json.dumps(inputs).encode()).hexdigest()[:32]
+        if previous.get(path) == key:
+            yield OutputFile(path, None, key)
+            continue
+        rows = [[paper.title, paper.slug, date, snippet(paper.abstract)]
+                for paper, date in zip(papers[start:stop], featured[start:stop])]
+        yield OutputFile(path, script("docs", number, rows), key)
 
 
 _TEXTS: list[tuple[str, str]] = []  # what forked workers inherit

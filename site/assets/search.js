@@ -27,7 +27,6 @@
   var scripts = {};
   var stats = null;
   var scored = Object.create(null);  /* term -> its postings and lunr scores, per field */
-  var assembled = { key: null, index: null };
   var preparing = null;
   var latest = 0;
 
@@ -36,18 +35,19 @@
     segment: function (start, data) { heads[start] = data; },
     terms: function (start, bucket, data) { buckets[start + "/" + bucket] = data; },
     docs: function (number, data) { rows[number] = data; },
-    /* lunr's results for a query as the page runs it (refs, scores, match data), for tests and
-     * tools: resolves to an array, null (a query lunr cannot parse) or a string (not run). */
+    /* lunr's results for a query as the page runs it, for tests and tools: resolves to
+     * { total, hits } (hits: lunr's first results, with ref, score and matchData), null (a query
+     * lunr cannot parse) or a string (a query not run). */
     find: function (text) { return ready().then(function () { return find(String(text).trim()); }); },
     /* An index term's postings, {field: [[doc, score], ...]}, with the scores lunr would hold. */
     postings: function (term) {
       return ready().then(function () {
-        var probe = { term: term, exact: true, prefix: term };
+        var probe = { term: term, exact: true, prefix: term, key: keyOf(term), single: true };
         return Promise.all(route([probe]).files.map(load));
       }).then(function () {
         var fields = postingsOf(term), out = {};
         meta.fields.forEach(function (field, slot) {
-          out[field] = fields ? fields[slot].docs.map(function (doc, i) { return [doc, fields[slot].scores[i]]; }) : [];
+          out[field] = fields ? Array.from(fields[slot].docs, function (doc, i) { return [doc, fields[slot].scores[i]]; }) : [];
         });
         return out;
       });
@@ -73,11 +73,12 @@
    * Builder has them: the document count and each field's average length. */
   function ready() {
     if (!preparing) {
-      preparing = Promise.all([load(script.dataset.lunr), load(metaFile)]).then(function () {
+      var segmentHeads = load(metaFile).then(function () {
         return Promise.all(meta.segments.map(function (segment) {
           return load(base + "seg-" + segmentName(segment) + ".js");
         }));
-      }).then(prepare);
+      });
+      preparing = Promise.all([load(script.dataset.lunr), segmentHeads]).then(prepare);
     }
     return preparing;
   }
@@ -153,6 +154,8 @@
         } else {
           probe.exact = true;
         }
+        probe.key = keyOf(probe.prefix);
+        probe.single = probe.exact || Array.from(probe.prefix).length >= meta.keyChars;  /* one key */
         probes.push(probe);
       });
     });
@@ -162,7 +165,14 @@
   /* A term's key is its first meta.keyChars characters. A segment's buckets hold consecutive
    * keys in JavaScript's string order; a key is in the last bucket whose first key is not after
    * it, and a prefix's keys are in that bucket and the next ones that start with the prefix. */
-  function keyOf(text) { return Array.from(text).slice(0, meta.keyChars).join(""); }
+  function keyOf(text) {
+    var end = 0;
+    for (var count = 0; count < meta.keyChars && end < text.length; count++) {
+      var unit = text.charCodeAt(end), next = text.charCodeAt(end + 1);
+      end += unit >= 0xD800 && unit <= 0xDBFF && next >= 0xDC00 && next <= 0xDFFF ? 2 : 1;  /* a code point */
+    }
+    return text.slice(0, end);
+  }
 
   function bucketOf(head, key) {
     var starts = head.buckets, low = 1, high = starts.length - 1, found = 0;
@@ -174,7 +184,7 @@
   }
 
   function bucketsOf(head, probe) {
-    if (probe.exact || Array.from(probe.prefix).length >= meta.keyChars) { return [bucketOf(head, keyOf(probe.prefix))]; }
+    if (probe.single) { return [bucketOf(head, probe.key)]; }
     var prefix = probe.prefix, found = [bucketOf(head, prefix)];
     for (var number = found[0] + 1; number < head.buckets.length && head.buckets[number][0].slice(0, prefix.length) === prefix; number++) {
       found.push(number);
@@ -244,96 +254,210 @@
     return Object.keys(found).sort();
   }
 
-  /* A term's postings in every segment, decoded once: per field, refs (doc -> metadata, as a
-   * lunr posting has them; every ref shares one empty object, since lunr copies metadata and
-   * never writes to it), docs, and each one's score, computed exactly as lunr.js's Builder
-   * does (lunr.idf over the whole posting, BM25 with the collection's average field length,
-   * the field's boost, rounded to 3 decimals). Null for a term the index does not have. */
-  var NO_METADATA = Object.freeze({});
-
+  /* A term's postings in every segment, decoded once: per field, docs (ascending) and each
+   * one's score, computed exactly as lunr.js's Builder does: lunr.idf (documents with the term,
+   * counted once per field), BM25 with the collection's average field length, the field's
+   * boost, Math.round to 3 decimals. Null for a term the index does not have. */
   function postingsOf(term) {
     if (term in scored) { return scored[term]; }
-    var fields = meta.fields.map(function () { return { refs: {}, docs: [], tfs: [], scores: [] }; }), any = false;
+    var rowsFound = [], key = keyOf(term), withTerm = 0;
     meta.segments.forEach(function (segment) {
-      var head = heads[segment[0]], list = buckets[segment[0] + "/" + bucketOf(head, keyOf(term))];
-      var at = lowerBound(list, term), row = list[at];
-      if (!row || row[0] !== term) { return; }
-      any = true;
-      fields.forEach(function (field, slot) {
-        var codes = row[1 + slot], doc = segment[0];
+      var list = buckets[segment[0] + "/" + bucketOf(heads[segment[0]], key)], row = list[lowerBound(list, term)];
+      if (row && row[0] === term) { rowsFound.push(segment[0], row); }
+    });
+    if (!rowsFound.length) { scored[term] = null; return null; }
+    var counts = meta.fields.map(function (field, slot) {
+      var count = 0;
+      for (var r = 0; r < rowsFound.length; r += 2) {
+        var codes = rowsFound[r + 1][1 + slot];
+        for (var i = 0; i < codes.length; i++) { count++; i += codes[i] % 2; }
+      }
+      withTerm += count;
+      return count;
+    });
+    var x = (meta.documents - withTerm + 0.5) / (withTerm + 0.5), idf = Math.log(1 + Math.abs(x));  /* lunr.idf */
+    var k1 = meta.k1, b = meta.b;
+    scored[term] = meta.fields.map(function (field, slot) {
+      var boost = meta.boosts[slot], average = stats.averages[slot], lengths = stats.lengths[slot];
+      var docs = new Int32Array(counts[slot]), scores = new Float64Array(counts[slot]), at = 0;
+      for (var r = 0; r < rowsFound.length; r += 2) {
+        var codes = rowsFound[r + 1][1 + slot], doc = rowsFound[r];
         for (var i = 0; i < codes.length; i++) {
           doc += Math.floor(codes[i] / 2);
-          field.refs[doc] = NO_METADATA;
-          field.docs.push(doc);
-          field.tfs.push(codes[i] % 2 ? codes[++i] : 1);
+          var tf = codes[i] % 2 ? codes[++i] : 1, fieldLength = lengths[doc];
+          var score = idf * ((k1 + 1) * tf) / (k1 * (1 - b + b * (fieldLength / average)) + tf);
+          score *= boost;
+          docs[at] = doc;
+          scores[at++] = Math.round(score * 1000) / 1000;
         }
-      });
-    });
-    if (!any) { scored[term] = null; return null; }
-    var posting = {};
-    meta.fields.forEach(function (field, slot) { posting[field] = fields[slot].refs; });
-    var idf = window.lunr.idf(posting, meta.documents), k1 = meta.k1, b = meta.b;
-    fields.forEach(function (field, slot) {
-      var boost = meta.boosts[slot], average = stats.averages[slot], lengths = stats.lengths[slot];
-      for (var i = 0; i < field.docs.length; i++) {
-        var tf = field.tfs[i], fieldLength = lengths[field.docs[i]];
-        var score = idf * ((k1 + 1) * tf) / (k1 * (1 - b + b * (fieldLength / average)) + tf);
-        score *= boost;
-        field.scores.push(Math.round(score * 1000) / 1000);
       }
-      field.tfs = null;
+      return { docs: docs, scores: scores };
     });
-    scored[term] = fields;
-    return fields;
+    return scored[term];
   }
 
-  /* A lunr.Index over exactly these terms (every posting of each). Field vectors hold only
-   * these terms; lunr scores a match as dot(query, field vector) / |query|, so scores equal the
-   * whole index's. */
-  function assemble(terms) {
-    var key = terms.join("\n");
-    if (assembled.key === key) { return assembled.index; }
-    var invertedIndex = Object.create(null), elements = meta.fields.map(function () { return {}; });
+  /* Each probe's terms as lunr.js's Index.query will expand them over an index of these terms. */
+  function expandEach(probes, tokenSet) {
+    probes.forEach(function (probe) {
+      var wanted = { term: probe.term };
+      if ("editDistance" in probe.clause) { wanted.editDistance = probe.clause.editDistance; }
+      probe.expanded = tokenSet.intersect(window.lunr.TokenSet.fromClause(wanted)).toArray();
+    });
+  }
+
+  /* Which documents lunr.js's Index.query returns for the query over the whole index, and a few
+   * it ranks first. This follows Index.query step by step (required and prohibited clauses,
+   * field-scoped clauses, the query vector per field with clause boosts, negated queries) and
+   * scores every matching document as it does (dot(query, field vector) / |query|, summed
+   * over fields). Documents are then kept if they score at least the MAX_RESULTS-th best,
+   * less a margin for floating point: lunr.js itself scores and ranks those (a document's score
+   * and lunr's order of equal scores do not depend on which other documents are present),
+   * so its first MAX_RESULTS results are the whole index's. */
+  var EMPTY = "empty", COMPLETE = "complete";
+
+  function intersect(set, other) {
+    if (set === EMPTY || other === EMPTY) { return EMPTY; }
+    if (set === COMPLETE) { return other; }
+    if (other === COMPLETE) { return set; }
+    var both = new Uint8Array(set.length);
+    for (var i = 0; i < set.length; i++) { both[i] = set[i] & other[i]; }
+    return both;
+  }
+
+  function select(query, probes) {
+    var count = meta.documents, slots = {}, weights = [], dots = [], required = {}, prohibited = new Uint8Array(count);
+    var matched = new Uint8Array(count), touched = [];
+    meta.fields.forEach(function (field, slot) {
+      slots[field] = slot;
+      weights.push(Object.create(null));
+      dots.push(new Float64Array(count));
+    });
+    query.clauses.forEach(function (clause) {
+      var isRequired = clause.presence === window.lunr.Query.presence.REQUIRED;
+      var isProhibited = clause.presence === window.lunr.Query.presence.PROHIBITED;
+      var clauseMatches = new Uint8Array(isRequired ? count : 0);
+      var own = probes.filter(function (probe) { return probe.clause === clause; });
+      for (var m = 0; m < own.length; m++) {
+        if (!own[m].expanded.length && isRequired) {
+          clause.fields.forEach(function (field) { required[field] = EMPTY; });
+          break;
+        }
+        own[m].expanded.forEach(function (term) {
+          var postings = postingsOf(term);
+          clause.fields.forEach(function (field) {
+            var slot = slots[field], docs = postings[slot].docs, values = postings[slot].scores;
+            var dot = dots[slot], bit = 1 << slot, boost = clause.boost, i, doc;
+            if (isRequired) {
+              for (i = 0; i < docs.length; i++) { clauseMatches[docs[i]] = 1; }
+              if (required[field] === undefined) { required[field] = COMPLETE; }
+            }
+            if (isProhibited) {
+              for (i = 0; i < docs.length; i++) { prohibited[docs[i]] = 1; }
+              return;
+            }
+            weights[slot][term] = (weights[slot][term] || 0) + boost;
+            for (i = 0; i < docs.length; i++) {
+              doc = docs[i];
+              if (!matched[doc]) { touched.push(doc); }
+              matched[doc] |= bit;
+              dot[doc] += boost * values[i];
+            }
+          });
+        });
+      }
+      if (isRequired) {
+        clause.fields.forEach(function (field) { required[field] = intersect(required[field], clauseMatches); });
+      }
+    });
+    var allRequired = COMPLETE;
+    meta.fields.forEach(function (field) { if (required[field] !== undefined) { allRequired = intersect(allRequired, required[field]); } });
+    function passes(doc) {
+      return !prohibited[doc] && (allRequired === COMPLETE || (allRequired !== EMPTY && allRequired[doc] === 1));
+    }
+    var kept = [], doc, i;
+    if (query.isNegated()) {  /* every document but the prohibited ones, all scoring 0, in order */
+      var total = 0;
+      for (doc = 0; doc < count; doc++) {
+        if (passes(doc)) { total++; if (kept.length < MAX_RESULTS) { kept.push(doc); } }
+      }
+      return { total: total, docs: kept };
+    }
+    var magnitudes = weights.map(function (weight) {
+      var sum = 0;
+      Object.keys(weight).forEach(function (term) { sum += weight[term] * weight[term]; });
+      return Math.sqrt(sum);
+    });
+    var found = touched.filter(passes);
+    if (found.length <= MAX_RESULTS) { return { total: found.length, docs: found }; }
+    var scores = new Float64Array(found.length);
+    for (i = 0; i < found.length; i++) {
+      for (var slot = 0; slot < dots.length; slot++) {
+        if (magnitudes[slot]) { scores[i] += dots[slot][found[i]] / magnitudes[slot]; }
+      }
+    }
+    var bar = Float64Array.from(scores).sort()[found.length - MAX_RESULTS];
+    bar -= 1e-9 * Math.max(1, Math.abs(bar));
+    for (i = 0; i < found.length; i++) {
+      if (scores[i] >= bar) { kept.push(found[i]); }
+    }
+    return { total: found.length, docs: kept };
+  }
+
+  /* A lunr.Index over these terms (for the documents kept, every posting of each; field
+   * vectors hold only these terms, and lunr scores a match as dot(query, field vector) /
+   * |query|, so scores equal the whole index's). A negated query needs the documents' field
+   * vectors to exist, as every document's does in a whole index. */
+  var NO_METADATA = Object.freeze({});  /* lunr copies metadata and never writes to it */
+
+  function assemble(terms, tokenSet, docs) {
+    var keep = new Uint8Array(meta.documents), invertedIndex = Object.create(null), fieldVectors = {};
+    var elements = meta.fields.map(function () { return {}; });
+    docs.forEach(function (doc) {
+      keep[doc] = 1;
+      meta.fields.forEach(function (field, slot) { elements[slot][doc] = []; });
+    });
     terms.forEach(function (term, index) {
       var fields = postingsOf(term), posting = { _index: index };
       meta.fields.forEach(function (field, slot) {
-        var own = fields[slot], part = elements[slot];
-        posting[field] = own.refs;
+        var own = fields[slot], refs = {}, part = elements[slot];
         for (var i = 0; i < own.docs.length; i++) {
-          (part[own.docs[i]] || (part[own.docs[i]] = [])).push(index, own.scores[i]);
+          if (keep[own.docs[i]]) {
+            refs[own.docs[i]] = NO_METADATA;
+            part[own.docs[i]].push(index, own.scores[i]);
+          }
         }
+        posting[field] = refs;
       });
       invertedIndex[term] = posting;
     });
-    var fieldVectors = {};
-    meta.fields.forEach(function (field, slot) {
-      Object.keys(elements[slot]).forEach(function (doc) {
+    docs.forEach(function (doc) {
+      meta.fields.forEach(function (field, slot) {
         fieldVectors[field + "/" + doc] = new window.lunr.Vector(elements[slot][doc]);
       });
     });
-    assembled = {
-      key: key,
-      index: new window.lunr.Index({
-        invertedIndex: invertedIndex, fieldVectors: fieldVectors, tokenSet: window.lunr.TokenSet.fromArray(terms),
-        fields: meta.fields, pipeline: searchPipeline()
-      })
-    };
-    return assembled.index;
+    return new window.lunr.Index({
+      invertedIndex: invertedIndex, fieldVectors: fieldVectors, tokenSet: tokenSet,
+      fields: meta.fields, pipeline: searchPipeline()
+    });
   }
 
-  /* Resolves to lunr's results for the text, null for a query lunr cannot parse, or a string
-   * explaining why the query is not run. */
+  /* Resolves to { total, hits }: how many papers lunr.js matches over the whole index, and its
+   * first MAX_RESULTS results; or null for a query lunr cannot parse, or a string explaining
+   * why the query is not run. */
   function find(text) {
     var query = new window.lunr.Query(meta.fields);
     try { buildQuery(query, text); } catch (error) { return Promise.resolve(null); }
-    if (!query.clauses.length) { return Promise.resolve([]); }
+    if (!query.clauses.length) { return Promise.resolve({ total: 0, hits: [] }); }
     var probes = probesOf(query), needed = route(probes);
     if (needed.bytes > MAX_BYTES) {
       return Promise.resolve("That query is too broad to run here: put more letters before a * or a ~.");
     }
     return Promise.all(needed.files.map(load)).then(function () {
-      var index = assemble(expand(probes));
-      try { return index.query(function (q) { buildQuery(q, text); }); } catch (error) { return null; }
+      var terms = expand(probes), tokenSet = window.lunr.TokenSet.fromArray(terms);
+      expandEach(probes, tokenSet);
+      var chosen = select(query, probes), index = assemble(terms, tokenSet, chosen.docs), hits;
+      try { hits = index.query(function (q) { buildQuery(q, text); }); } catch (error) { return null; }
+      return { total: chosen.total, hits: hits.slice(0, MAX_RESULTS) };
     });
   }
 
@@ -349,15 +473,19 @@
     return rows[Math.floor(number / meta.chunk)][number % meta.chunk];
   }
 
+  /* The status line for lunr's answer, and the list emptied. */
   function show(text, found) {
     results.replaceChildren();
     var quoted = "\u201c" + text + "\u201d";
     if (typeof found === "string") { status.textContent = found; return; }
     if (found === null) { status.textContent = "That query could not be understood: " + quoted + "."; return; }
-    if (!found.length) { status.textContent = "No papers match " + quoted + "."; return; }
-    status.textContent = found.length + (found.length === 1 ? " paper matches " : " papers match ") + quoted
-      + (found.length > MAX_RESULTS ? "; showing the best " + MAX_RESULTS + "." : ".");
-    found.slice(0, MAX_RESULTS).forEach(function (hit) {
+    if (!found.total) { status.textContent = "No papers match " + quoted + "."; return; }
+    status.textContent = found.total + (found.total === 1 ? " paper matches " : " papers match ") + quoted
+      + (found.total > MAX_RESULTS ? "; showing the best " + MAX_RESULTS + "." : ".");
+  }
+
+  function list(hits) {
+    hits.forEach(function (hit) {
       var data = row(hit.ref);
       var item = element("li", "paper");
       var heading = element("h2", "paper-title");
@@ -371,23 +499,43 @@
     });
   }
 
+  function loadRows(hits) {
+    var chunks = {};
+    hits.forEach(function (hit) { chunks[Math.floor(Number(hit.ref) / meta.chunk)] = true; });
+    return Promise.all(Object.keys(chunks).map(function (number) { return load(base + "docs-" + number + ".js"); }));
+  }
+
+  /* Each result row file is a script, and every script costs the browser a few milliseconds
+   * however small, so the best FIRST_ROWS results are shown as soon as their rows are in, and
+   * the rest of the list follows. A newer query makes an older one's answer moot. */
+  var FIRST_ROWS = 10;
+
   function search(text) {
     text = text.trim();
     var request = ++latest;
     if (!text) { results.replaceChildren(); status.textContent = ""; return; }
     status.textContent = "Searching…";
+    var first, rest;
     ready()
       .then(function () { return find(text); })
       .then(function (found) {
-        if (!Array.isArray(found)) { return found; }
-        var chunks = {};
-        found.slice(0, MAX_RESULTS).forEach(function (hit) { chunks[Math.floor(Number(hit.ref) / meta.chunk)] = true; });
-        return Promise.all(Object.keys(chunks).map(function (number) { return load(base + "docs-" + number + ".js"); }))
-          .then(function () { return found; });
+        if (!found || typeof found !== "object") {
+          if (request === latest) { show(text, found); }
+          return null;
+        }
+        first = found.hits.slice(0, FIRST_ROWS);
+        rest = found.hits.slice(FIRST_ROWS);
+        return loadRows(first).then(function () {
+          if (request !== latest) { return null; }
+          show(text, found);
+          list(first);
+          return loadRows(rest);
+        });
       })
-      .then(function (found) {
-        if (request === latest) { show(text, found); }
-      }, function (error) {
+      .then(function (loaded) {
+        if (loaded && request === latest) { list(rest); }
+      })
+      .catch(function (error) {
         if (request === latest) { status.textContent = "Search is unavailable: " + error.message; }
       });
   }

@@ -42,12 +42,12 @@
     /* An index term's postings, {field: [[doc, score], ...]}, with the scores lunr would hold. */
     postings: function (term) {
       return ready().then(function () {
-        var probe = { term: term, exact: true, prefix: term };
+        var probe = { term: term, exact: true, prefix: term, key: keyOf(term), single: true };
         return Promise.all(route([probe]).files.map(load));
       }).then(function () {
         var fields = postingsOf(term), out = {};
         meta.fields.forEach(function (field, slot) {
-          out[field] = fields ? fields[slot].docs.map(function (doc, i) { return [doc, fields[slot].scores[i]]; }) : [];
+          out[field] = fields ? Array.from(fields[slot].docs, function (doc, i) { return [doc, fields[slot].scores[i]]; }) : [];
         });
         return out;
       });
@@ -73,11 +73,12 @@
    * Builder has them: the document count and each field's average length. */
   function ready() {
     if (!preparing) {
-      preparing = Promise.all([load(script.dataset.lunr), load(metaFile)]).then(function () {
+      var segmentHeads = load(metaFile).then(function () {
         return Promise.all(meta.segments.map(function (segment) {
           return load(base + "seg-" + segmentName(segment) + ".js");
         }));
-      }).then(prepare);
+      });
+      preparing = Promise.all([load(script.dataset.lunr), segmentHeads]).then(prepare);
     }
     return preparing;
   }
@@ -153,6 +154,8 @@
         } else {
           probe.exact = true;
         }
+        probe.key = keyOf(probe.prefix);
+        probe.single = probe.exact || Array.from(probe.prefix).length >= meta.keyChars;  /* one key */
         probes.push(probe);
       });
     });
@@ -162,7 +165,14 @@
   /* A term's key is its first meta.keyChars characters. A segment's buckets hold consecutive
    * keys in JavaScript's string order; a key is in the last bucket whose first key is not after
    * it, and a prefix's keys are in that bucket and the next ones that start with the prefix. */
-  function keyOf(text) { return Array.from(text).slice(0, meta.keyChars).join(""); }
+  function keyOf(text) {
+    var end = 0;
+    for (var count = 0; count < meta.keyChars && end < text.length; count++) {
+      var unit = text.charCodeAt(end), next = text.charCodeAt(end + 1);
+      end += unit >= 0xD800 && unit <= 0xDBFF && next >= 0xDC00 && next <= 0xDFFF ? 2 : 1;  /* a code point */
+    }
+    return text.slice(0, end);
+  }
 
   function bucketOf(head, key) {
     var starts = head.buckets, low = 1, high = starts.length - 1, found = 0;
@@ -174,7 +184,7 @@
   }
 
   function bucketsOf(head, probe) {
-    if (probe.exact || Array.from(probe.prefix).length >= meta.keyChars) { return [bucketOf(head, keyOf(probe.prefix))]; }
+    if (probe.single) { return [bucketOf(head, probe.key)]; }
     var prefix = probe.prefix, found = [bucketOf(head, prefix)];
     for (var number = found[0] + 1; number < head.buckets.length && head.buckets[number][0].slice(0, prefix.length) === prefix; number++) {
       found.push(number);
@@ -250,36 +260,36 @@
    * boost, Math.round to 3 decimals. Null for a term the index does not have. */
   function postingsOf(term) {
     if (term in scored) { return scored[term]; }
-    var rowsFound = [];
+    var rowsFound = [], key = keyOf(term), withTerm = 0;
     meta.segments.forEach(function (segment) {
-      var head = heads[segment[0]], list = buckets[segment[0] + "/" + bucketOf(head, keyOf(term))];
-      var row = list[lowerBound(list, term)];
-      if (row && row[0] === term) { rowsFound.push([segment[0], row]); }
+      var list = buckets[segment[0] + "/" + bucketOf(heads[segment[0]], key)], row = list[lowerBound(list, term)];
+      if (row && row[0] === term) { rowsFound.push(segment[0], row); }
     });
     if (!rowsFound.length) { scored[term] = null; return null; }
-    var withTerm = 0, k1 = meta.k1, b = meta.b;
-    var fields = meta.fields.map(function (field, slot) {
-      var docs = [], tfs = [];
-      rowsFound.forEach(function (found) {
-        var codes = found[1][1 + slot], doc = found[0];
-        for (var i = 0; i < codes.length; i++) {
-          doc += Math.floor(codes[i] / 2);
-          docs.push(doc);
-          tfs.push(codes[i] % 2 ? codes[++i] : 1);
-        }
-      });
-      withTerm += docs.length;
-      return { docs: docs, tfs: tfs };
+    var counts = meta.fields.map(function (field, slot) {
+      var count = 0;
+      for (var r = 0; r < rowsFound.length; r += 2) {
+        var codes = rowsFound[r + 1][1 + slot];
+        for (var i = 0; i < codes.length; i++) { count++; i += codes[i] % 2; }
+      }
+      withTerm += count;
+      return count;
     });
     var x = (meta.documents - withTerm + 0.5) / (withTerm + 0.5), idf = Math.log(1 + Math.abs(x));  /* lunr.idf */
-    scored[term] = fields.map(function (field, slot) {
+    var k1 = meta.k1, b = meta.b;
+    scored[term] = meta.fields.map(function (field, slot) {
       var boost = meta.boosts[slot], average = stats.averages[slot], lengths = stats.lengths[slot];
-      var docs = new Int32Array(field.docs), scores = new Float64Array(docs.length);
-      for (var i = 0; i < docs.length; i++) {
-        var tf = field.tfs[i], fieldLength = lengths[docs[i]];
-        var score = idf * ((k1 + 1) * tf) / (k1 * (1 - b + b * (fieldLength / average)) + tf);
-        score *= boost;
-        scores[i] = Math.round(score * 1000) / 1000;
+      var docs = new Int32Array(counts[slot]), scores = new Float64Array(counts[slot]), at = 0;
+      for (var r = 0; r < rowsFound.length; r += 2) {
+        var codes = rowsFound[r + 1][1 + slot], doc = rowsFound[r];
+        for (var i = 0; i < codes.length; i++) {
+          doc += Math.floor(codes[i] / 2);
+          var tf = codes[i] % 2 ? codes[++i] : 1, fieldLength = lengths[doc];
+          var score = idf * ((k1 + 1) * tf) / (k1 * (1 - b + b * (fieldLength / average)) + tf);
+          score *= boost;
+          docs[at] = doc;
+          scores[at++] = Math.round(score * 1000) / 1000;
+        }
       }
       return { docs: docs, scores: scores };
     });
@@ -315,13 +325,17 @@
   }
 
   function select(query, probes) {
-    var count = meta.documents, slots = {}, weights = [], required = {}, prohibited = new Uint8Array(count);
-    var matched = new Uint8Array(count);
-    meta.fields.forEach(function (field, slot) { slots[field] = slot; weights.push(Object.create(null)); });
+    var count = meta.documents, slots = {}, weights = [], dots = [], required = {}, prohibited = new Uint8Array(count);
+    var matched = new Uint8Array(count), touched = [];
+    meta.fields.forEach(function (field, slot) {
+      slots[field] = slot;
+      weights.push(Object.create(null));
+      dots.push(new Float64Array(count));
+    });
     query.clauses.forEach(function (clause) {
       var isRequired = clause.presence === window.lunr.Query.presence.REQUIRED;
       var isProhibited = clause.presence === window.lunr.Query.presence.PROHIBITED;
-      var clauseMatches = isRequired ? new Uint8Array(count) : null;
+      var clauseMatches = new Uint8Array(isRequired ? count : 0);
       var own = probes.filter(function (probe) { return probe.clause === clause; });
       for (var m = 0; m < own.length; m++) {
         if (!own[m].expanded.length && isRequired) {
@@ -331,7 +345,8 @@
         own[m].expanded.forEach(function (term) {
           var postings = postingsOf(term);
           clause.fields.forEach(function (field) {
-            var docs = postings[slots[field]].docs, i;
+            var slot = slots[field], docs = postings[slot].docs, values = postings[slot].scores;
+            var dot = dots[slot], bit = 1 << slot, boost = clause.boost, i, doc;
             if (isRequired) {
               for (i = 0; i < docs.length; i++) { clauseMatches[docs[i]] = 1; }
               if (required[field] === undefined) { required[field] = COMPLETE; }
@@ -340,8 +355,13 @@
               for (i = 0; i < docs.length; i++) { prohibited[docs[i]] = 1; }
               return;
             }
-            weights[slots[field]][term] = (weights[slots[field]][term] || 0) + clause.boost;
-            for (i = 0; i < docs.length; i++) { matched[docs[i]] |= 1 << slots[field]; }
+            weights[slot][term] = (weights[slot][term] || 0) + boost;
+            for (i = 0; i < docs.length; i++) {
+              doc = docs[i];
+              if (!matched[doc]) { touched.push(doc); }
+              matched[doc] |= bit;
+              dot[doc] += boost * values[i];
+            }
           });
         });
       }
@@ -352,9 +372,9 @@
     var allRequired = COMPLETE;
     meta.fields.forEach(function (field) { if (required[field] !== undefined) { allRequired = intersect(allRequired, required[field]); } });
     function passes(doc) {
-      return !prohibited[doc] && (allRequired === COMPLETE || (allRequired !== EMPTY && allRequired[doc]));
+      return !prohibited[doc] && (allRequired === COMPLETE || (allRequired !== EMPTY && allRequired[doc] === 1));
     }
-    var kept = [], doc;
+    var kept = [], doc, i;
     if (query.isNegated()) {  /* every document but the prohibited ones, all scoring 0, in order */
       var total = 0;
       for (doc = 0; doc < count; doc++) {
@@ -362,26 +382,24 @@
       }
       return { total: total, docs: kept };
     }
-    var scores = new Float64Array(count);
-    weights.forEach(function (weight, slot) {
-      var terms = Object.keys(weight), magnitude = 0, part = new Float64Array(count);
-      terms.forEach(function (term) { magnitude += weight[term] * weight[term]; });
-      magnitude = Math.sqrt(magnitude);
-      terms.forEach(function (term) {
-        var postings = postingsOf(term)[slot], docs = postings.docs, values = postings.scores, w = weight[term] / magnitude;
-        for (var i = 0; i < docs.length; i++) { part[docs[i]] += w * values[i]; }
-      });
-      for (doc = 0; doc < count; doc++) { scores[doc] += part[doc]; }
+    var magnitudes = weights.map(function (weight) {
+      var sum = 0;
+      Object.keys(weight).forEach(function (term) { sum += weight[term] * weight[term]; });
+      return Math.sqrt(sum);
     });
-    var found = [];
-    for (doc = 0; doc < count; doc++) {
-      if (matched[doc] && passes(doc)) { found.push(doc); }
-    }
+    var found = touched.filter(passes);
     if (found.length <= MAX_RESULTS) { return { total: found.length, docs: found }; }
-    var ranked = Float64Array.from(found, function (doc) { return scores[doc]; }).sort();
-    var bar = ranked[ranked.length - MAX_RESULTS];
+    var scores = new Float64Array(found.length);
+    for (i = 0; i < found.length; i++) {
+      for (var slot = 0; slot < dots.length; slot++) {
+        if (magnitudes[slot]) { scores[i] += dots[slot][found[i]] / magnitudes[slot]; }
+      }
+    }
+    var bar = Float64Array.from(scores).sort()[found.length - MAX_RESULTS];
     bar -= 1e-9 * Math.max(1, Math.abs(bar));
-    kept = found.filter(function (doc) { return scores[doc] >= bar; });
+    for (i = 0; i < found.length; i++) {
+      if (scores[i] >= bar) { kept.push(found[i]); }
+    }
     return { total: found.length, docs: kept };
   }
 
@@ -455,6 +473,7 @@
     return rows[Math.floor(number / meta.chunk)][number % meta.chunk];
   }
 
+  /* The status line for lunr's answer, and the list emptied. */
   function show(text, found) {
     results.replaceChildren();
     var quoted = "\u201c" + text + "\u201d";
@@ -463,7 +482,10 @@
     if (!found.total) { status.textContent = "No papers match " + quoted + "."; return; }
     status.textContent = found.total + (found.total === 1 ? " paper matches " : " papers match ") + quoted
       + (found.total > MAX_RESULTS ? "; showing the best " + MAX_RESULTS + "." : ".");
-    found.hits.forEach(function (hit) {
+  }
+
+  function list(hits) {
+    hits.forEach(function (hit) {
       var data = row(hit.ref);
       var item = element("li", "paper");
       var heading = element("h2", "paper-title");
@@ -477,23 +499,43 @@
     });
   }
 
+  function loadRows(hits) {
+    var chunks = {};
+    hits.forEach(function (hit) { chunks[Math.floor(Number(hit.ref) / meta.chunk)] = true; });
+    return Promise.all(Object.keys(chunks).map(function (number) { return load(base + "docs-" + number + ".js"); }));
+  }
+
+  /* Each result row file is a script, and every script costs the browser a few milliseconds
+   * however small, so the best FIRST_ROWS results are shown as soon as their rows are in, and
+   * the rest of the list follows. A newer query makes an older one's answer moot. */
+  var FIRST_ROWS = 10;
+
   function search(text) {
     text = text.trim();
     var request = ++latest;
     if (!text) { results.replaceChildren(); status.textContent = ""; return; }
     status.textContent = "Searching…";
+    var first, rest;
     ready()
       .then(function () { return find(text); })
       .then(function (found) {
-        if (!found || typeof found !== "object") { return found; }
-        var chunks = {};
-        found.hits.forEach(function (hit) { chunks[Math.floor(Number(hit.ref) / meta.chunk)] = true; });
-        return Promise.all(Object.keys(chunks).map(function (number) { return load(base + "docs-" + number + ".js"); }))
-          .then(function () { return found; });
+        if (!found || typeof found !== "object") {
+          if (request === latest) { show(text, found); }
+          return null;
+        }
+        first = found.hits.slice(0, FIRST_ROWS);
+        rest = found.hits.slice(FIRST_ROWS);
+        return loadRows(first).then(function () {
+          if (request !== latest) { return null; }
+          show(text, found);
+          list(first);
+          return loadRows(rest);
+        });
       })
-      .then(function (found) {
-        if (request === latest) { show(text, found); }
-      }, function (error) {
+      .then(function (loaded) {
+        if (loaded && request === latest) { list(rest); }
+      })
+      .catch(function (error) {
         if (request === latest) { status.textContent = "Search is unavailable: " + error.message; }
       });
   }
