@@ -82,6 +82,7 @@ SNIPPET_CHARS = 240
 PARALLEL_MIN_DOCS = 2 * SEGMENT_DOCS  # analyse in forked workers from this many stale documents
 MAX_WORKERS = 4
 SCRIPT = "paperdigestSearch.{kind}({args});\n"
+PLAIN = re.compile(r'[ !#-\[\]-~]*\Z')  # printable ASCII but " and \: JSON writes it as it is
 STOP = -1  # term id of a token that makes no term (a stop word, or nothing between separators)
 
 
@@ -284,13 +285,17 @@ def encode_segment(segment: range, texts: Sequence[tuple[str, str]]) -> list[byt
 
 
 def row_sizes(terms: list[str], codes: list[int], bounds: np.ndarray) -> list[int]:
-    """About how many bytes each term's row takes in a bucket file (non-ASCII terms a little more)."""
+    """The bytes of each term's row in a bucket file, `["term",[codes],[codes]],` (JSON escapes
+    worked out only for the few terms that need them)."""
     flat = np.array(codes, dtype=np.int64)
     digits = np.zeros(len(flat) + 1, dtype=np.int64)  # running sum of each code's digits and comma
     digits[1:] = np.cumsum(2 + (flat >= 10) + (flat >= 100) + (flat >= 1000) + (flat >= 10000) + (flat >= 100000))
     width = len(FIELDS)
-    per_term = (digits[bounds[width::width]] - digits[bounds[:-1:width]]).tolist()
-    return [len(term) + 8 + size if term.isascii() else len(json.dumps(term)) + 6 + size for term, size in zip(terms, per_term)]
+    lists = (digits[bounds[width::width]] - digits[bounds[:-1:width]]).tolist()  # a comma too many per list
+    filled = (np.diff(bounds).reshape(-1, width) > 0).sum(axis=1).tolist()
+    brackets = 5 + 3 * width  # ["", ], the row's comma, and per field [] and a comma (one less)
+    return [(len(term) if PLAIN.match(term) else len(json.dumps(term)) - 2) + brackets + size - full
+            for term, size, full in zip(terms, lists, filled)]
 
 
 def cut_buckets(terms: list[str], sizes: list[int]) -> list[range]:
