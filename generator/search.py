@@ -269,10 +269,11 @@ def encode_segment(segment: range, texts: Sequence[tuple[str, str]]) -> list[byt
     """A segment's files: its head, then its buckets (see segment_paths)."""
     index = index_segment(texts)
     codes, bounds = posting_codes(index)
-    width = len(FIELDS)
-    rows = []
-    for term, name in enumerate(index.terms):
-        rows.append([name] + [codes[bounds[term * width + field]:bounds[term * width + field + 1]] for field in range(width)])
+    width, at = len(FIELDS), bounds.tolist()
+    rows = [[name] for name in index.terms]
+    for field in range(width):
+        for term, row in enumerate(rows):
+            row.append(codes[at[term * width + field]:at[term * width + field + 1]])
     buckets = cut_buckets(index.terms, row_sizes(index.terms, codes, bounds))
     files = [script("terms", segment.start, number, rows[bucket.start:bucket.stop]) for number, bucket in enumerate(buckets)]
     head = {
@@ -301,11 +302,14 @@ def row_sizes(terms: list[str], codes: list[int], bounds: np.ndarray) -> list[in
 def cut_buckets(terms: list[str], sizes: list[int]) -> list[range]:
     """Consecutive term ranges of at most BUCKET_BYTES (unless one key alone is more), never cut
     inside a key, so that a key's terms, and a prefix's of KEY_CHARS letters, are in one bucket."""
-    keys: list[tuple[int, int]] = []  # (first term, bytes) of each key, in order
-    for term, name in enumerate(terms):
-        if not keys or key_of(name) != key_of(terms[term - 1]):
-            keys.append((term, 0))
-        keys[-1] = (keys[-1][0], keys[-1][1] + sizes[term])
+    keys: list[list[int]] = []  # [first term, bytes] of each key, in order
+    previous = None
+    for term, (name, term_size) in enumerate(zip(terms, sizes)):
+        key = name[:KEY_CHARS]
+        if key != previous:
+            keys.append([term, 0])
+            previous = key
+        keys[-1][1] += term_size
     buckets: list[range] = []
     start, size = 0, 0
     for first, key_size in keys:
