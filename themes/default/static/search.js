@@ -4,10 +4,12 @@
  * segment's head (its documents' field lengths and where its term buckets start) load; the
  * query's terms are routed to one bucket per segment (see generator/search.py), those load
  * once each, and for the terms the query can match, this file computes lunr's scores exactly
- * as lunr.js's Builder does, from term frequencies and field lengths, and assembles a
- * lunr.Index with lunr's public constructor: lunr.js parses, expands and scores the query
- * exactly as over the whole index. Result rows load in small chunks. Results are DOM nodes
- * with text only; nothing from the index is ever parsed as HTML. */
+ * as lunr.js's Builder does, from term frequencies and field lengths. It counts and scores the
+ * matches as lunr.js's Index.query would, then assembles a lunr.Index (with lunr's public
+ * constructor) over those terms and the documents that can rank among the first MAX_RESULTS:
+ * lunr.js parses, expands, scores and ranks the query, and its first results are the whole
+ * index's. Result rows load in small chunks, the first few shown as soon as theirs are in.
+ * Results are DOM nodes with text only; nothing from the index is ever parsed as HTML. */
 (function () {
   "use strict";
 
