@@ -22,11 +22,12 @@ from typing import Callable, Iterator, Mapping
 
 import jinja2
 
-from generator.catalog import Catalog, Digest, Paper
+from generator.catalog import Appearance, Catalog, Digest, Paper
 from generator.config import SiteConfig
 from generator.links import segments
 from generator.pages import HandPage
 
+RECENT = 10  # digests listed on the home page; the archive page lists them all
 PARALLEL_MIN_PAPERS = 1000  # below this, starting workers costs more than it saves
 MAX_WORKERS = 4
 BATCH = 100  # papers per task handed to a worker
@@ -132,15 +133,17 @@ class SiteRenderer:
         self.keys = PageKeys(catalog, f"{salt}\0{config!r}\0{pages!r}")
 
     def page_count(self) -> int:
-        """How many files files() yields: index, search, 404, each hand page (and its twin, when
-        published), and two per digest and per paper."""
+        """How many files files() yields: index, archive, search, 404, each hand page (and its
+        twin, when published), and two per digest and per paper."""
         twins = sum(hand.twin_is_safe for hand in self.pages)
-        return 3 + len(self.pages) + twins + 2 * (len(self.catalog.digests) + len(self.catalog.papers))
+        return 4 + len(self.pages) + twins + 2 * (len(self.catalog.digests) + len(self.catalog.papers))
 
     def files(self) -> Iterator[OutputFile]:
         latest = self.latest()
-        yield self.page("index.html", "index.html", "", latest=latest, archive=self.newest_first, catalog=self.catalog,
-                        latest_entries=self.digest_entries(latest) if latest else [])
+        yield self.page("index.html", "index.html", "", latest=latest, recent=self.newest_first[:RECENT],
+                        catalog=self.catalog, latest_entries=self.digest_entries(latest) if latest else [])
+        yield self.page("archive.html", "archive.html", "", months=by_month(self.catalog.digests),
+                        undated=[digest for digest in self.catalog.digests if digest.date is None])
         yield self.page("search.html", "search.html", "")
         yield self.page("404.html", "404.html", self.not_found_root())
         for hand in self.pages:
@@ -187,7 +190,9 @@ class SiteRenderer:
 
     def paper_files(self, paper: Paper) -> Iterator[OutputFile]:
         digests = [self.catalog.digest(appearance.digest) for appearance in paper.appearances]
-        context = dict(paper=paper, appearances=list(zip(paper.appearances, digests)))
+        around = [self.keys.around(appearance) for appearance in paper.appearances]
+        context = dict(paper=paper, appearances=list(zip(paper.appearances, digests)), around=around,
+                       context_digest=paper.latest.digest)
         html, markdown = paper_paths(paper)
         key = self.keys.paper(paper)
         yield self.page(html, "paper.html", "../", key, **context)
@@ -223,6 +228,23 @@ def paper_paths(paper: Paper) -> tuple[str, str]:
     return f"papers/{paper.slug}.html", f"papers/{paper.slug}.md"
 
 
+@dataclass(frozen=True)
+class Neighbour:
+    """A paper as a link to it: all a page shows of a paper next to it."""
+
+    slug: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Around:
+    """A paper's place in one digest, as its page shows it: the papers before and after it."""
+
+    digest: str  # Digest.slug
+    previous: Neighbour | None
+    next: Neighbour | None
+
+
 class PageKeys:
     """The key of a paper or digest page: a hash of every field of every object its template is
     given, plus a salt for everything shared (generator, theme, settings, hand pages).
@@ -241,8 +263,20 @@ class PageKeys:
         key = self.papers.get(paper.key)
         if key is None:
             digests = "".join([self.digest_hash[appearance.digest] for appearance in paper.appearances])
-            key = self.papers[paper.key] = self.hash("paper", flatten(paper) + digests)
+            around = "".join([flatten(self.around(appearance)) for appearance in paper.appearances])
+            key = self.papers[paper.key] = self.hash("paper", flatten(paper) + digests + around)
         return key
+
+    def around(self, appearance: Appearance) -> Around:
+        """The papers before and after this one in a digest, for a paper page's digest navigation."""
+        papers = self.catalog.digest(appearance.digest).papers
+        at = appearance.position
+        return Around(appearance.digest, self.neighbour(papers[at - 1]) if at > 0 else None,
+                      self.neighbour(papers[at + 1]) if at + 1 < len(papers) else None)
+
+    def neighbour(self, key: str) -> Neighbour:
+        paper = self.catalog.paper(key)
+        return Neighbour(paper.slug, paper.title)
 
     def digest(self, digest: Digest, older: Digest | None, newer: Digest | None) -> str:
         around = "".join(self.digest_hash[d.slug] if d else "-" for d in (older, newer))
@@ -292,6 +326,15 @@ def _adopt(renderer: SiteRenderer) -> None:
 def _render_papers(numbers: list[int]) -> list[OutputFile]:
     assert _WORKER is not None
     return [item for number in numbers for item in _WORKER.paper_files(_WORKER.catalog.papers[number])]
+
+
+def by_month(digests: tuple[Digest, ...]) -> list[tuple[str, list[Digest]]]:
+    """Dated digests grouped by month, newest month and newest digest first."""
+    months: dict[str, list[Digest]] = {}
+    for digest in reversed(digests):
+        if digest.date is not None:
+            months.setdefault(f"{digest.date:%B} {digest.date.year}", []).append(digest)
+    return list(months.items())
 
 
 def newest_first(digests: tuple[Digest, ...]) -> list[Digest]:

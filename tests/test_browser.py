@@ -79,13 +79,13 @@ def test_index_lists_the_latest_digest_and_the_archive(seeds_site, page):
     assert {paper_key(title) for title in latest_titles} == seed_keys_dated("2025-03-14")
     assert len(latest_titles) == len(set(latest_titles))
 
-    archive = page.locator("#archive ul.archive > li")
-    expect(archive).to_have_count(4)
-    hrefs = [archive.nth(i).locator("a").get_attribute("href") for i in range(4)]
+    recent = page.locator("#recent ul.archive > li")
+    expect(recent).to_have_count(4)
+    hrefs = [recent.nth(i).locator("a").get_attribute("href") for i in range(4)]
     assert hrefs[:3] == ["digests/2025-03-14.html", "digests/2025-03-12.html", "digests/2025-03-11.html"]
     assert hrefs[3].startswith("digests/") and hrefs[3] not in hrefs[:3]
-    assert archive.nth(3).locator("a").inner_text().startswith("Undated")
-    counts = [archive.nth(i).locator(".count").inner_text() for i in range(4)]
+    assert recent.nth(3).locator("a").inner_text().startswith("Undated")
+    counts = [recent.nth(i).locator(".count").inner_text() for i in range(4)]
     assert page.problems == []
 
     # Each count is what the digest page really lists; the latest one is what the index lists.
@@ -98,13 +98,28 @@ def test_index_lists_the_latest_digest_and_the_archive(seeds_site, page):
     assert page.problems == []
 
 
+def test_archive_lists_every_digest_by_month_with_counts(seeds_site, page):
+    page.goto((seeds_site / "index.html").as_uri())
+    page.get_by_role("navigation", name="Site").get_by_role("link", name="Archive", exact=True).click()
+    expect(page.locator("h1")).to_have_text("Archive")
+    months = page.locator("section.month")
+    expect(months).to_have_count(2)  # March 2025, and the undated dump
+    expect(months.nth(0).locator("h2")).to_contain_text("March 2025")
+    expect(months.nth(0).locator("h2 .count")).to_have_text("3 digests, 250 papers")
+    march = link_texts(months.nth(0).locator("li a"))
+    assert march == ["Mar 14, 2025", "Mar 12, 2025", "Mar 11, 2025"]
+    expect(months.nth(1).locator("h2")).to_contain_text("Undated")
+    expect(months.nth(1).locator("li .count")).to_have_text("51 papers")
+    assert page.problems == []
+
+
 # --- digest -> paper -> other digest ------------------------------------------------------
 
 def test_digest_to_paper_to_another_digest(seeds_site, page):
     page.goto((seeds_site / "digests" / "2025-03-14.html").as_uri())
     page.get_by_role("link", name=WASSERSTEIN, exact=True).first.click()
     paper_url = paper_page(seeds_site, WASSERSTEIN).as_uri()
-    expect(page).to_have_url(paper_url)
+    expect(page).to_have_url(paper_url + "?from=2025-03-14")
     expect(page.locator("h1")).to_have_text(WASSERSTEIN)
 
     featured = page.locator("ol.timeline a")
@@ -116,7 +131,7 @@ def test_digest_to_paper_to_another_digest(seeds_site, page):
 
     # The other digest lists the paper too, and leads back to the same paper page.
     page.get_by_role("link", name=WASSERSTEIN, exact=True).first.click()
-    expect(page).to_have_url(paper_url)
+    expect(page).to_have_url(paper_url + "?from=2025-03-11")
     assert page.problems == []
 
 

@@ -45,8 +45,15 @@ def test_digest_page_marks_other_appearances_and_links_neighbours(tmp_path):
     oldest = (out / "digests" / "2025-03-11.html").read_text()
     assert 'rel="prev"' not in oldest
     paper = (out / "papers" / "shared-paper.html").read_text()
-    assert paper.count('href="../digests/') == 4  # first seen + three in the timeline
+    assert paper.count('href="../digests/') == 7  # first seen, three in the timeline, three digest navigations
     assert "featured in 3 digests" in paper
+    # Next to it in each digest: shown for the latest digest, the others there for ?from=<digest>.
+    navs = re.findall(r'<nav class="paper-nav" data-digest="([^"]+)"[^>]*?( hidden)?>(.*?)</nav>', paper, re.DOTALL)
+    assert [(slug, bool(hidden)) for slug, hidden, _ in navs] == [
+        ("2025-03-11", True), ("2025-03-12", True), ("2025-03-14", False)]
+    links = {slug: re.findall(r'rel="(prev|next)" href="([^"]+)"', body) for slug, _, body in navs}
+    assert links == {"2025-03-11": [("next", "only-eleven.html?from=2025-03-11")], "2025-03-12": [],
+                     "2025-03-14": [("prev", "only-fourteen.html?from=2025-03-14")]}
 
 
 def test_index_shows_the_latest_digest_and_the_archive_newest_first(tmp_path):
@@ -56,7 +63,7 @@ def test_index_shows_the_latest_digest_and_the_archive_newest_first(tmp_path):
         "u.txt": dump(("Undated Paper", ABSTRACT), date=None),
     })
     index = (out / "index.html").read_text()
-    latest, archive = index.split('id="archive"')
+    latest, archive = index.split('id="recent"')
     assert "New Paper" in latest and "Old Paper" not in latest
     order = re.findall(r'href="digests/([^"]+)\.html">[^<]+</a> <span class="count">(\d+) papers', archive)
     assert order == [("2025-03-14", "1"), ("2025-03-11", "1"), ("u", "1")]
@@ -131,4 +138,4 @@ def test_page_count_is_what_files_yields(tmp_path):
     pages, _ = load_pages(pages_dir)
     catalog = build_catalog([parse_dump("a.txt", dump(("One", ABSTRACT), ("Two", ABSTRACT)).encode(), 2025)])
     renderer = SiteRenderer(catalog, SiteConfig(), Theme((default_theme_dir(),)), tuple(pages))
-    assert renderer.page_count() == len(list(renderer.files())) == 3 + 3 + 2 + 4
+    assert renderer.page_count() == len(list(renderer.files())) == 4 + 3 + 2 + 4
