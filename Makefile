@@ -22,16 +22,23 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 site: $(VENV)/.installed
 	$(BIN)/paperdigest build
 
-## Install everything the tests need (Chromium and Java from Debian) and run every test.
-test: $(VENV)/.installed-test system-deps
+# axe-core, the accessibility checker the browser tests inject, pinned, from the npm registry.
+AXE_VERSION := 4.14.1
+AXE := .test-tools/node_modules/axe-core/axe.min.js
+$(AXE): Makefile
+	npm install --silent --no-audit --no-fund --no-save --prefix .test-tools axe-core@$(AXE_VERSION)
+	touch $@
+
+## Install everything the tests need (Chromium, Java, axe-core) and run every test.
+test: $(VENV)/.installed-test system-deps $(AXE)
 	$(BIN)/python -m pytest
 
 # Playwright cannot download browsers here: tests drive Debian's Chromium. The HTML
 # validator (vnu) runs on Java.
 system-deps:
-	@if ! command -v chromium >/dev/null || ! command -v java >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v java >/dev/null || ! command -v npm >/dev/null; then \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium default-jre-headless >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium default-jre-headless npm >/dev/null; \
 	fi
 
 ## Speed and memory at scale (issue 4): S, M, L corpora, Hugo and Chromium for comparison.
@@ -42,4 +49,4 @@ bench: $(VENV)/.installed-test system-deps
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis test-artifacts
+	rm -rf $(VENV) .pytest_cache .hypothesis test-artifacts .test-tools

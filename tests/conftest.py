@@ -33,14 +33,20 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh page that records console errors, page errors and failed requests."""
-    context = browser.new_context()
+def watched_page(context):
+    """A new page of the context that records console errors, page errors and failed requests."""
     tab = context.new_page()
     tab.problems = []
     tab.on("console", lambda message: message.type == "error" and tab.problems.append(f"console: {message.text}"))
     tab.on("pageerror", lambda exc: tab.problems.append(f"pageerror: {exc}"))
-    tab.on("requestfailed", lambda request: tab.problems.append(f"requestfailed: {request.url}"))
-    yield tab
+    tab.on("requestfailed", lambda request: "ERR_ABORTED" not in (request.failure or "")  # cut short by navigating on
+           and tab.problems.append(f"requestfailed: {request.url} ({request.failure})"))
+    return tab
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page, in a context of its own, that records what goes wrong."""
+    context = browser.new_context()
+    yield watched_page(context)
     context.close()

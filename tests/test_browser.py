@@ -225,7 +225,10 @@ def test_search_results_show_hostile_data_as_text(hostile_site, page):
     expect(link).to_have_text(f"{HOSTILE} Zebrafinch song learning")
     expect(page.locator("#search-results .snippet")).to_contain_text("<script>alert(2)</script>")
     page.locator("#search-results .snippet").hover()  # would fire an onmouseover, had markup been parsed
-    assert page.evaluate("document.querySelectorAll('#search-results *').length") == 5  # li, h2, a, p, p
+    # li, h2, a, p, p, and a <mark> in the title and the snippet for the matched word; nothing else
+    tags = page.evaluate("[...document.querySelectorAll('#search-results *')].map(node => node.tagName)")
+    assert sorted(tags) == sorted(["LI", "H2", "A", "P", "P", "MARK", "MARK"])
+    expect(page.locator("#search-results mark")).to_have_text(["Zebrafinch", "zebrafinch"], ignore_case=True)
     assert page.evaluate("document.querySelectorAll('img, b, #search-results script').length") == 0
 
     link.click()

@@ -491,15 +491,49 @@
       var data = row(hit.ref);
       var item = element("li", "paper");
       var heading = element("h2", "paper-title");
-      var link = element("a", "", data[0]);
+      var link = element("a", "result-link");
       link.href = "papers/" + encodeURIComponent(data[1]) + ".html";
+      link.appendChild(highlighted(data[0], matchedTerms(hit, "title")));
       heading.appendChild(link);
       item.appendChild(heading);
       item.appendChild(element("p", "meta", "Last featured " + data[2]));
-      item.appendChild(element("p", "snippet", data[3]));
+      var snippet = element("p", "snippet");
+      snippet.appendChild(highlighted(data[3], matchedTerms(hit, "abstract")));
+      item.appendChild(snippet);
       results.appendChild(item);
     });
   }
+
+  /* The index terms lunr matched in one field of a result (its matchData), e.g. "diffus". */
+  function matchedTerms(hit, field) {
+    var terms = Object.create(null), metadata = hit.matchData.metadata;
+    Object.keys(metadata).forEach(function (term) { if (metadata[term][field]) { terms[term] = true; } });
+    return terms;
+  }
+
+  /* Text with the words that make a matched term marked. Where the words are comes from lunr's
+   * own tokenizer (each token's position metadata), and what term a word makes from the same
+   * trimming and stemming the index was built with, so a word is marked exactly when lunr would
+   * have matched it. Built from text nodes and <mark> elements: never HTML. */
+  function highlighted(text, matched) {
+    var fragment = document.createDocumentFragment(), at = 0;
+    window.lunr.tokenizer(text).forEach(function (token) {
+      var word = trim(token.toString());
+      if (!word || !stems(word).some(function (stem) { return matched[stem]; })) { return; }
+      var start = token.metadata.position[0], raw = text.slice(start, start + token.metadata.position[1]);
+      var offset = raw.toLowerCase().indexOf(word);
+      if (offset > 0) { start += offset; }
+      var end = start + (offset >= 0 ? word.length : raw.length);
+      if (start < at) { return; }
+      fragment.appendChild(document.createTextNode(text.slice(at, start)));
+      fragment.appendChild(element("mark", "", text.slice(start, end)));
+      at = end;
+    });
+    fragment.appendChild(document.createTextNode(text.slice(at)));
+    return fragment;
+  }
+
+  function stems(word) { return searchPipeline().runString(word); }
 
   function loadRows(hits) {
     var chunks = {};
@@ -542,8 +576,62 @@
       });
   }
 
-  var initial = new URLSearchParams(window.location.search).get("q") || "";
-  input.value = initial;
-  input.addEventListener("input", function () { search(input.value); });
-  search(initial);
+  /* The query lives in the address (search.html?q=...): replaced as the user types, so the
+   * page can be shared or bookmarked and coming back to it shows the same results; a submitted
+   * query is a new history entry, so back and forward step through queries. */
+  function queryInAddress() { return new URLSearchParams(window.location.search).get("q") || ""; }
+
+  function addressFor(text) {
+    var url = new URL(window.location.href);
+    if (text) { url.searchParams.set("q", text); } else { url.searchParams.delete("q"); }
+    return url.href;
+  }
+
+  function resultLinks() { return Array.prototype.slice.call(results.querySelectorAll("a.result-link")); }
+
+  /* Arrow keys move between the box and the results, Enter opens the focused result (it is a
+   * link), Escape clears the search. */
+  function onKey(event) {
+    if (event.altKey || event.ctrlKey || event.metaKey) { return; }
+    var links = resultLinks(), at = links.indexOf(document.activeElement);
+    if (event.key === "ArrowDown" && (document.activeElement === input || at !== -1)) {
+      if (at + 1 < links.length) { links[at + 1].focus(); }
+    } else if (event.key === "ArrowUp" && at !== -1) {
+      (at > 0 ? links[at - 1] : input).focus();
+    } else if (event.key === "Escape" && (document.activeElement === input || at !== -1)) {
+      input.value = "";
+      window.history.replaceState(null, "", addressFor(""));
+      search("");
+      input.focus();
+    } else {
+      return;
+    }
+    event.preventDefault();
+  }
+
+  /* The query of this history entry as it was opened or submitted: typing replaces the address
+   * as it goes, so on submit the entry gets its own query back and the new one is pushed. */
+  var committed = queryInAddress();
+  input.value = committed;
+  input.addEventListener("input", function () {
+    window.history.replaceState(null, "", addressFor(input.value.trim()));
+    search(input.value);
+  });
+  input.form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (text !== committed) {
+      window.history.replaceState(null, "", addressFor(committed));
+      window.history.pushState(null, "", addressFor(text));
+      committed = text;
+    }
+    search(text);
+  });
+  window.addEventListener("popstate", function () {
+    committed = queryInAddress();
+    input.value = committed;
+    search(committed);
+  });
+  document.addEventListener("keydown", onKey);
+  search(input.value);
 }());
