@@ -238,7 +238,8 @@ class Neighbour:
 
 @dataclass(frozen=True)
 class Around:
-    """A paper's place in one digest, as its page shows it: the papers before and after it."""
+    """A paper's place in one digest, as its page shows it: the papers before and after it.
+    (PageKeys.around_text writes each of these fields into the page's key.)"""
 
     digest: str  # Digest.slug
     previous: Neighbour | None
@@ -258,14 +259,30 @@ class PageKeys:
         self.salt = hashlib.blake2b(salt.encode("utf-8", "surrogateescape"), digest_size=16)
         self.digest_hash = {digest.slug: self.hash("d", flatten(digest)) for digest in catalog.digests}
         self.papers: dict[str, str] = {}  # Paper.key -> key of its page
+        self.neighbours: dict[str, str] = {}  # Paper.key -> flatten() of it as a Neighbour
 
     def paper(self, paper: Paper) -> str:
         key = self.papers.get(paper.key)
         if key is None:
             digests = "".join([self.digest_hash[appearance.digest] for appearance in paper.appearances])
-            around = "".join([flatten(self.around(appearance)) for appearance in paper.appearances])
+            around = "".join([self.around_text(appearance) for appearance in paper.appearances])
             key = self.papers[paper.key] = self.hash("paper", flatten(paper) + digests + around)
         return key
+
+    def around_text(self, appearance: Appearance) -> str:
+        """What around(appearance) holds, as text, from each neighbour's text worked out once:
+        every field of Around (its digest, and each neighbour or its absence)."""
+        papers = self.catalog.digest(appearance.digest).papers
+        at = appearance.position
+        before = self.neighbour_text(papers[at - 1]) if at > 0 else "-"
+        after = self.neighbour_text(papers[at + 1]) if at + 1 < len(papers) else "-"
+        return f"{len(appearance.digest)}:{appearance.digest}{before}{after}"
+
+    def neighbour_text(self, key: str) -> str:
+        text = self.neighbours.get(key)
+        if text is None:
+            text = self.neighbours[key] = flatten(self.neighbour(key))
+        return text
 
     def around(self, appearance: Appearance) -> Around:
         """The papers before and after this one in a digest, for a paper page's digest navigation."""

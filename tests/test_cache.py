@@ -69,7 +69,16 @@ def drop_hand_page(content: Path) -> None:
     shutil.rmtree(content / "pages")
 
 
-CHANGES = [newer_digest, edit_abstract, older_digest, remove_digest, retitle_site, override_template, drop_hand_page]
+def respell_a_title(content: Path) -> None:
+    """A newer digest spells a listed paper's title differently: its pages, and the pages of the
+    papers next to it in older digests (which link to it by title), show the new spelling."""
+    title = next(p for p in SEEDS[0].read_text(encoding="utf-8").split("\n\n")[4:] if 20 < len(p) < 200)
+    (content / "digests" / "2025-03-21.txt").write_text(
+        dump((title.upper(), ABSTRACT.format("shouting")), date="Mar 21"), encoding="utf-8")
+
+
+CHANGES = [newer_digest, edit_abstract, older_digest, remove_digest, respell_a_title, retitle_site,
+           override_template, drop_hand_page]
 
 
 def test_each_incremental_build_equals_a_clean_build(tmp_path):
