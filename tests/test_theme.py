@@ -47,6 +47,13 @@ def page_path(seeds_site: Path, name: str) -> str:
     return PAGES[name] or paper_page(seeds_site, WASSERSTEIN).relative_to(seeds_site).as_posix()
 
 
+def arrived(page, heading: str) -> None:
+    """The page with this heading is shown and its scripts are listening (keys pressed before
+    DOMContentLoaded would be lost)."""
+    expect(page.locator("h1")).to_have_text(heading)
+    page.wait_for_load_state("domcontentloaded")
+
+
 def background(page) -> str:
     return page.evaluate("getComputedStyle(document.body).backgroundColor")
 
@@ -104,14 +111,14 @@ def test_digest_keys_move_through_papers_and_digests(site, tab):
     focused = tab.evaluate("document.activeElement.textContent")
     assert focused == papers.nth(1).locator(".paper-title a").inner_text()
     tab.keyboard.press("Enter")  # the focused title is a link
-    expect(tab.locator("h1")).to_have_text(focused)
+    arrived(tab, focused)
     tab.go_back()
     tab.keyboard.press("]")
-    expect(tab.locator("h1")).to_have_text("Digest: Mar 14, 2025")
+    arrived(tab, "Digest: Mar 14, 2025")
     tab.keyboard.press("[")
-    expect(tab.locator("h1")).to_have_text("Digest: Mar 12, 2025")
+    arrived(tab, "Digest: Mar 12, 2025")
     tab.keyboard.press("[")
-    expect(tab.locator("h1")).to_have_text("Digest: Mar 11, 2025")
+    arrived(tab, "Digest: Mar 11, 2025")
     assert tab.problems == []
 
 
@@ -124,10 +131,10 @@ def test_a_paper_page_leads_on_through_the_digest_the_reader_came_from(site, tab
     expect(nav).to_have_count(1)
     expect(nav).to_have_attribute("data-digest", "2025-03-11")
     tab.keyboard.press("j")
-    expect(tab.locator("h1")).to_have_text(titles[at + 1])
+    arrived(tab, titles[at + 1])
     expect(tab.locator(".paper-nav:visible")).to_have_attribute("data-digest", "2025-03-11")
     tab.keyboard.press("k")
-    expect(tab.locator("h1")).to_have_text(WASSERSTEIN)
+    arrived(tab, WASSERSTEIN)
     # Opened directly, the page offers the papers next to it in its latest digest.
     tab.goto(site + page_path(seeds_site, "paper"))
     expect(tab.locator(".paper-nav:visible")).to_have_attribute("data-digest", "2025-03-14")
@@ -160,7 +167,7 @@ def test_search_keeps_the_query_in_the_address_and_works_by_keyboard(site, tab):
     assert tab.evaluate("document.activeElement.id") == "search-input"
     tab.keyboard.press("ArrowDown")
     tab.keyboard.press("Enter")
-    expect(tab.locator("h1")).to_have_text(WASSERSTEIN)
+    arrived(tab, WASSERSTEIN)
     tab.go_back()  # the results come back with the query
     expect(box).to_have_value("wasserstein")
     expect(hit).to_have_count(1)
@@ -317,3 +324,25 @@ def test_screenshots_of_the_main_pages(seeds_site, browser):
     print(f"\nscreenshots: {SHOTS}")
     assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for path in taken)
     assert len(taken) == 2 * 2 * len(PAGES)
+
+
+def test_a_newcomer_finds_a_paper_and_its_other_digests_with_the_keyboard_alone(site, tab):
+    """The issue's definition of done: offline, keyboard only, from the home page: a word from an
+    abstract finds the paper, Enter opens it, and its timeline leads to another digest."""
+    tab.goto(site + "index.html")
+    tab.keyboard.press("/")
+    tab.keyboard.type("undergo")  # a word of the Wasserstein-GAN paper's abstract alone
+    tab.keyboard.press("Enter")
+    expect(tab.locator("#search-results .result-link").first).to_have_text(WASSERSTEIN)
+    tab.keyboard.press("ArrowDown")
+    tab.keyboard.press("Enter")
+    arrived(tab, WASSERSTEIN)
+    for _ in range(60):  # Tab through the page to its timeline of digests
+        tab.keyboard.press("Tab")
+        if tab.evaluate("document.activeElement.closest('ol.timeline') !== null"):
+            break
+    target = tab.evaluate("document.activeElement.textContent")
+    tab.keyboard.press("Enter")
+    arrived(tab, f"Digest: {target}")
+    expect(tab.get_by_role("link", name=WASSERSTEIN, exact=True)).to_have_count(1)
+    assert tab.problems == []

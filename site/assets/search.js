@@ -633,5 +633,6 @@
     search(committed);
   });
   document.addEventListener("keydown", onKey);
+  if (document.activeElement === document.body) { input.focus(); }  /* arriving here is to search */
   search(input.value);
 }());
