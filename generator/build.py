@@ -16,7 +16,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from itertools import chain
-from typing import Callable, Container, Iterable, Iterator, TypeVar
+from typing import Callable, Container, Iterable, Iterator, Mapping, TypeVar
 
 from generator.cache import Cache, dump_key
 from generator.catalog import Catalog, Names, build_catalog, digest_slugs, paper_key
@@ -112,7 +112,6 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
     if failing(diagnostics, options.strict):
         raise BuildError(diagnostics)
     mark = clock.charge("parse", started)
-    from generator.search import search_files  # numpy and lunr: imported only when a build runs
 
     names = Names({} if options.force else cache.names())
     catalog = build_catalog(dumps, names)
@@ -129,7 +128,7 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
         check_accounting(dumps, catalog, written, names)
         return manifest(len(written)).marker()
 
-    with Forked(lambda: search_files(catalog, reuse)) as search:  # made on the other core meanwhile
+    with Forked(lambda: search_index(catalog, reuse)) as search:  # made on the other core meanwhile
         renderer = SiteRenderer(catalog, config, theme, tuple(pages), reuse, salt=f"{prints.code} {prints.theme}")
         files = chain(clock.produce("render", progress(renderer.files(), renderer.page_count())),
                       clock.produce("search", search.files()),
@@ -153,6 +152,14 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
     stages = tuple((name, clock.seconds[name]) for name in STAGES if name in clock.seconds)
     return BuildSummary(catalog.entries_read, len(catalog.papers), len(catalog.digests), len(written),
                         total, tuple(diagnostics), stages)
+
+
+def search_index(catalog: Catalog, reuse: Mapping[str, str]) -> Iterator[OutputFile]:
+    """The search stage. search.py (numpy, lunr: 0.13 s to import) is imported here, in the
+    forked process that runs it, so the build itself never waits for that import."""
+    from generator.search import search_files
+
+    return search_files(catalog, reuse)
 
 
 class Forked:
