@@ -42,7 +42,7 @@ is blocked on file:// pages; doc numbers inside a segment count from its start):
                               sums: per field; buckets: [[first key, bytes], ...]})
   search/terms-S-E-B.js       terms(S, B, [[term, title postings, abstract postings], ...]),
                               postings flat: (doc gap << 1 | tf > 1), then tf when above 1
-  search/docs-N.js            docs(N, [[title, slug, last featured, abstract], ...]) for docs
+  search/docs-N.js            docs(N, [[title, slug, last featured, snippet], ...]) for docs
                               N*CHUNK... in document order
 """
 
@@ -78,6 +78,7 @@ SEGMENT_DOCS = 4096  # full segments; the rest is cut into power-of-two blocks d
 BLOCK_MIN = 64  # this size, and a last block of fewer
 BUCKET_BYTES = 24_000  # a bucket holds whole keys up to this much (a bigger key, alone)
 DOCS_PER_CHUNK = 32
+SNIPPET_CHARS = 240
 PARALLEL_MIN_DOCS = 2 * SEGMENT_DOCS  # analyse in forked workers from this many stale documents
 MAX_WORKERS = 4
 SCRIPT = "paperdigestSearch.{kind}({args});\n"
@@ -333,6 +334,12 @@ def latest(paper: Paper) -> Appearance:
     return last if last.date is not None or paper.appearances[0].date is None else paper.latest
 
 
+def snippet(text: str) -> str:
+    if len(text) <= SNIPPET_CHARS:
+        return text
+    return text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
+
+
 def reusable(previous: Mapping[str, str], segment: range, key: str) -> list[OutputFile] | None:
     """The segment's files as the last build recorded them, if all of them carry this key.
 
@@ -401,7 +408,7 @@ def row_chunks(catalog: Catalog, papers: list[Paper], keys: dict[range, str],
         if previous.get(path) == key:
             yield OutputFile(path, None, key)
             continue
-        rows = [[paper.title, paper.slug, date, paper.abstract]
+        rows = [[paper.title, paper.slug, date, snippet(paper.abstract)]
                 for paper, date in zip(papers[start:stop], featured[start:stop])]
         yield OutputFile(path, script("docs", number, rows), key)
 

@@ -28,7 +28,7 @@ import generator.search as search
 from generator.catalog import build_catalog, paper_key
 from generator.parse import parse_dump
 from generator.search import (BOOSTS, FIELDS, document_order, index_segment, key_of, search_files, segments,
-                              utf16_order)
+                              snippet, utf16_order)
 
 CALL = re.compile(r"^paperdigestSearch\.(\w+)\((.*)\);\n$", re.DOTALL)
 
@@ -341,6 +341,12 @@ def test_index_segment_counts_terms_as_lunr_py_does():
     assert "llm" in index.terms and "run" in index.terms and "wasserstein" in index.terms
     reference = lunr_py_index(texts)
     assert set(index.terms) == set(reference.inverted_index)
+
+
+def test_snippets_cut_at_a_word():
+    assert snippet("short") == "short"
+    cut = snippet("word " * 100)
+    assert cut.endswith("…") and len(cut) <= 241 and not cut.endswith(" …")
 
 
 # --- the real search.js and lunr.js in Chromium -------------------------------------------

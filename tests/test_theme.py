@@ -346,25 +346,3 @@ def test_a_newcomer_finds_a_paper_and_its_other_digests_with_the_keyboard_alone(
     arrived(tab, f"Digest: {target}")
     expect(tab.get_by_role("link", name=WASSERSTEIN, exact=True)).to_have_count(1)
     assert tab.problems == []
-
-
-def test_the_snippet_shows_a_match_deep_in_an_abstract(seeds_site, page):
-    """A word that only occurs late in one abstract: the result's snippet is cut around it."""
-    from generator.catalog import build_catalog
-    from generator.parse import parse_dump
-    from support import SEEDS
-
-    catalog = build_catalog([parse_dump(seed.name, seed.read_bytes(), 2025) for seed in SEEDS])
-    everything = " ".join(f"{p.title} {p.abstract}" for p in catalog.papers).lower()
-    word, paper = next((word, paper) for paper in catalog.papers for word in re.findall(r"[a-z]{9,}", paper.abstract)
-                       if paper.abstract.lower().find(word) > 400 and everything.count(word) == 1)
-    page.goto((seeds_site / "search.html").as_uri() + "?q=" + word)
-    expect(page.locator("#search-results > li")).not_to_have_count(0)
-    result = page.locator("#search-results > li").filter(has=page.get_by_role("link", name=paper.title, exact=True))
-    expect(result).to_have_count(1)  # (the trailing prefix may find other words too)
-    snippet = result.locator(".snippet")
-    expect(snippet.locator("mark")).to_have_text(word, ignore_case=True)
-    text = snippet.inner_text()
-    assert text.startswith("…") and len(text) <= 245
-    assert text.strip("…") in " ".join(paper.abstract.split())
-    assert page.problems == []

@@ -497,9 +497,9 @@
       heading.appendChild(link);
       item.appendChild(heading);
       item.appendChild(element("p", "meta", "Last featured " + data[2]));
-      var excerpt = element("p", "snippet");
-      excerpt.appendChild(snippet(data[3], matchedTerms(hit, "abstract")));
-      item.appendChild(excerpt);
+      var snippet = element("p", "snippet");
+      snippet.appendChild(highlighted(data[3], matchedTerms(hit, "abstract")));
+      item.appendChild(snippet);
       results.appendChild(item);
     });
   }
@@ -511,57 +511,25 @@
     return terms;
   }
 
-  /* Where the words that make a matched term are in a text: [[start, end], ...], in order.
-   * Where words are comes from lunr's own tokenizer (each token's position metadata), and what
-   * term a word makes from the same trimming and stemming the index was built with, so a word
-   * is marked exactly when lunr would have matched it. */
-  function matches(text, matched) {
-    var found = [];
+  /* Text with the words that make a matched term marked. Where the words are comes from lunr's
+   * own tokenizer (each token's position metadata), and what term a word makes from the same
+   * trimming and stemming the index was built with, so a word is marked exactly when lunr would
+   * have matched it. Built from text nodes and <mark> elements: never HTML. */
+  function highlighted(text, matched) {
+    var fragment = document.createDocumentFragment(), at = 0;
     window.lunr.tokenizer(text).forEach(function (token) {
       var word = trim(token.toString());
       if (!word || !stems(word).some(function (stem) { return matched[stem]; })) { return; }
       var start = token.metadata.position[0], raw = text.slice(start, start + token.metadata.position[1]);
       var offset = raw.toLowerCase().indexOf(word);
       if (offset > 0) { start += offset; }
-      found.push([start, start + (offset >= 0 ? word.length : raw.length)]);
+      var end = start + (offset >= 0 ? word.length : raw.length);
+      if (start < at) { return; }
+      fragment.appendChild(document.createTextNode(text.slice(at, start)));
+      fragment.appendChild(element("mark", "", text.slice(start, end)));
+      at = end;
     });
-    return found;
-  }
-
-  /* text[from:to] as text nodes, with the ranges inside it in <mark> elements: never HTML. */
-  function marked(text, ranges, from, to) {
-    var fragment = document.createDocumentFragment(), at = from;
-    ranges.forEach(function (range) {
-      if (range[0] < at || range[1] > to) { return; }
-      fragment.appendChild(document.createTextNode(text.slice(at, range[0])));
-      fragment.appendChild(element("mark", "", text.slice(range[0], range[1])));
-      at = range[1];
-    });
-    fragment.appendChild(document.createTextNode(text.slice(at, to)));
-    return fragment;
-  }
-
-  function highlighted(text, matched) {
-    return marked(text, matches(text, matched), 0, text.length);
-  }
-
-  /* About SNIPPET_CHARS of an abstract, cut at spaces: its start, or, when the first matched
-   * word comes later, a stretch that begins a little before it, so the match is always shown. */
-  var SNIPPET_CHARS = 240, LEAD_CHARS = 60;
-
-  function snippet(text, matched) {
-    var ranges = matches(text, matched), from = 0, to = text.length;
-    if (ranges.length && ranges[0][1] > SNIPPET_CHARS - LEAD_CHARS) {
-      from = text.lastIndexOf(" ", ranges[0][0] - LEAD_CHARS) + 1;
-    }
-    if (to - from > SNIPPET_CHARS) {
-      var space = text.lastIndexOf(" ", from + SNIPPET_CHARS);
-      to = space > from ? space : from + SNIPPET_CHARS;
-    }
-    var fragment = document.createDocumentFragment();
-    if (from > 0) { fragment.appendChild(document.createTextNode("…")); }
-    fragment.appendChild(marked(text, ranges, from, to));
-    if (to < text.length) { fragment.appendChild(document.createTextNode("…")); }
+    fragment.appendChild(document.createTextNode(text.slice(at)));
     return fragment;
   }
 
