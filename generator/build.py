@@ -22,6 +22,7 @@ from generator.cache import Cache, dump_key
 from generator.catalog import Catalog, Names, build_catalog, digest_slugs, paper_key
 from generator.config import SiteConfig, load_config
 from generator.diagnostics import BuildError, Diagnostic, error, failing, warning
+from generator.exports import Exports
 from generator.pages import load_pages
 from generator.parse import Dump, parse_dump
 from generator.render import OutputFile, SiteRenderer, Theme, default_theme_dir
@@ -128,7 +129,8 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
         check_accounting(dumps, catalog, written, names)
         return manifest(len(written)).marker()
 
-    with Forked(lambda: search_index(catalog, reuse)) as search:  # made on the other core meanwhile
+    exports = Exports(catalog, config, theme, tuple(pages))
+    with Forked(lambda: chain(search_index(catalog, reuse), exports.files())) as search:  # on the other core
         renderer = SiteRenderer(catalog, config, theme, tuple(pages), reuse, salt=f"{prints.code} {prints.theme}")
         files = chain(clock.produce("render", progress(renderer.files(), renderer.page_count())),
                       clock.produce("search", search.files()),

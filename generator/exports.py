@@ -1,0 +1,128 @@
+"""The site for programs: Atom feeds, papers.json, llms.txt, and (with base_url) sitemap.xml and
+robots.txt.
+
+Feeds are written with feedgen. Every date in them is a digest's date (midnight UTC), never
+the clock, so a rebuild of the same input gives the same bytes. Undated digests have no date
+to put in a feed and are left out of the feeds (they are in papers.json and llms.txt). Links
+are absolute when base_url is set; otherwise they are relative to the feed's own address,
+which Atom allows and feed readers resolve.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timezone
+from typing import Iterator
+
+from feedgen.feed import FeedGenerator
+
+from generator.catalog import Catalog, Digest, Paper
+from generator.config import SiteConfig
+from generator.links import segments
+from generator.pages import HandPage
+from generator.render import OutputFile, Theme, environment, long_date
+
+FEED_DIGESTS = 30  # entries of feed.xml: the newest dated digests
+FEED_PAPERS = 50  # entries of papers.xml: the papers most recently seen for the first time
+
+
+class Exports:
+    """Makes the machine-readable files of one catalog."""
+
+    def __init__(self, catalog: Catalog, config: SiteConfig, theme: Theme, pages: tuple[HandPage, ...] = ()):
+        self.catalog = catalog
+        self.config = config
+        self.pages = pages
+        self.env = environment(theme)
+        self.dated = [digest for digest in catalog.digests if digest.date is not None]
+
+    def files(self) -> Iterator[OutputFile]:
+        yield OutputFile("feed.xml", self.digest_feed())
+        yield OutputFile("papers.xml", self.paper_feed())
+        yield OutputFile("papers.json", self.papers_json())
+        yield OutputFile("llms.txt", self.render("llms.txt"))
+        if self.config.base_url:
+            yield OutputFile("sitemap.xml", self.render("sitemap.xml"))
+            yield OutputFile("robots.txt", self.render("robots.txt"))
+
+    def url(self, path: str) -> str:
+        return self.config.base_url + path
+
+    def identity(self, path: str) -> str:
+        """An entry's Atom id: its page's address, or a URN naming the page when there is no base_url."""
+        return self.url(path) if self.config.base_url else f"urn:paperdigest:{path}"
+
+    def feed(self, path: str, title: str) -> FeedGenerator:
+        feed = FeedGenerator()
+        feed.id(self.identity(path))
+        feed.title(title)
+        feed.subtitle(self.config.description or title)
+        feed.link(href=self.url(path), rel="self")
+        feed.link(href=self.url("index.html"), rel="alternate")
+        feed.language(self.config.language)
+        feed.updated(midnight(self.dated[-1]) if self.dated else datetime(1970, 1, 1, tzinfo=timezone.utc))
+        return feed
+
+    def digest_feed(self) -> bytes:
+        feed = self.feed("feed.xml", f"{self.config.title}: digests")
+        for digest in reversed(self.dated[-FEED_DIGESTS:]):  # newest first
+            entry = feed.add_entry(order="append")
+            path = f"digests/{digest.slug}.html"
+            entry.id(self.identity(path))
+            entry.title(f"Digest: {long_date(digest)}")
+            entry.link(href=self.url(path), rel="alternate")
+            entry.updated(midnight(digest))
+            papers = [self.catalog.paper(key) for key in digest.papers]
+            entry.content(self.env.get_template("feed_digest.html").render(
+                digest=digest, papers=papers, new={p.key for p in papers if p.appearances[0].digest == digest.slug},
+                base=self.config.base_url), type="html")
+        return feed.atom_str(pretty=True)
+
+    def paper_feed(self) -> bytes:
+        feed = self.feed("papers.xml", f"{self.config.title}: new papers")
+        firsts = sorted((p for p in self.catalog.papers if p.appearances[0].date is not None),
+                        key=lambda p: (p.appearances[0].date, p.appearances[0].position, p.slug))
+        for paper in reversed(firsts[-FEED_PAPERS:]):  # newest first
+            entry = feed.add_entry(order="append")
+            path = f"papers/{paper.slug}.html"
+            entry.id(self.identity(path))
+            entry.title(paper.title)
+            entry.link(href=self.url(path), rel="alternate")
+            entry.updated(midnight(self.catalog.digest(paper.appearances[0].digest)))
+            entry.summary(paper.abstract or "No abstract was saved with this paper.")
+        return feed.atom_str(pretty=True)
+
+    def papers_json(self) -> bytes:
+        """Every paper with its text, its pages and every appearance: the archive as data."""
+        data = {
+            "site": {"title": self.config.title, "base_url": self.config.base_url},
+            "papers": [paper_record(paper, self.catalog) for paper in self.catalog.papers],
+        }
+        return (json.dumps(data, ensure_ascii=False, indent=None, separators=(",", ":")) + "\n").encode("utf-8")
+
+    def render(self, template: str) -> bytes:
+        text = self.env.get_template(template).render(
+            site=self.config, catalog=self.catalog, base=self.config.base_url, pages=self.pages,
+            archive=self.dated[::-1] + [d for d in self.catalog.digests if d.date is None])
+        return text.encode("utf-8")
+
+
+def paper_record(paper: Paper, catalog: Catalog) -> dict:
+    return {
+        "title": paper.title,
+        "slug": paper.slug,
+        "abstract": paper.abstract,
+        "page": f"papers/{paper.slug}.html",
+        "markdown": f"papers/{paper.slug}.md",
+        "links": [part.href for part in segments(paper.abstract) if part.href],
+        "appearances": [
+            {"digest": a.digest, "date": a.date.isoformat() if a.date else None,
+             "position": a.position + 1, "of": len(catalog.digest(a.digest).papers)}
+            for a in paper.appearances
+        ],
+    }
+
+
+def midnight(digest: Digest) -> datetime:
+    assert digest.date is not None
+    return datetime.combine(digest.date, time(0, 0), tzinfo=timezone.utc)

@@ -1,0 +1,122 @@
+"""exports.py: the feeds read by a real feed parser, papers.json, llms.txt, sitemap.xml and
+robots.txt, on the real seeds and on hostile input."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from support import CONTENT, SEEDS, dump, make_content
+
+from generator.build import BuildOptions, build
+from generator.catalog import build_catalog
+from generator.parse import parse_dump
+
+BASE = "https://example.org/digest/"
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def seeds_catalog():
+    return build_catalog([parse_dump(seed.name, seed.read_bytes(), 2025) for seed in SEEDS])
+
+
+@pytest.fixture(scope="module")
+def hosted_site(tmp_path_factory) -> Path:
+    """The seeds with base_url set, as a site published at BASE."""
+    root = tmp_path_factory.mktemp("exports")
+    content = root / "content"
+    shutil.copytree(CONTENT, content)
+    toml = content / "site.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('base_url = ""', f'base_url = "{BASE}"'), encoding="utf-8")
+    build(BuildOptions(content, root / "site"))
+    return root / "site"
+
+
+def parsed(path: Path):
+    feed = feedparser.parse(path.read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.version == "atom10"
+    return feed
+
+
+def test_the_digest_feed_lists_each_dated_digest_newest_first_with_its_papers(hosted_site):
+    feed = parsed(hosted_site / "feed.xml")
+    catalog = seeds_catalog()
+    dated = [d for d in catalog.digests if d.date is not None]
+    assert feed.feed.title and feed.feed.id == BASE + "feed.xml" and feed.feed.updated.startswith("2025-03-14")
+    assert [e.link for e in feed.entries] == [f"{BASE}digests/{d.slug}.html" for d in reversed(dated)]
+    for entry, digest in zip(feed.entries, reversed(dated)):
+        assert entry.id == entry.link and entry.updated.startswith(digest.date.isoformat())
+        assert entry.title.endswith(f"{digest.date:%b} {digest.date.day}, {digest.date.year}")
+        html = entry.content[0].value
+        for key in digest.papers:
+            assert f'href="{BASE}papers/{catalog.paper(key).slug}.html"' in html
+
+
+def test_the_paper_feed_lists_the_newest_first_appearances(hosted_site):
+    feed = parsed(hosted_site / "papers.xml")
+    catalog = seeds_catalog()
+    newest = [p for p in catalog.papers if p.appearances[0].digest == "2025-03-14"]
+    assert len(feed.entries) == 50
+    assert all(e.updated.startswith("2025-03-14") for e in feed.entries[: min(50, len(newest))])
+    titles = {p.title for p in catalog.papers}
+    for entry in feed.entries:
+        assert entry.title in titles and entry.link.startswith(BASE + "papers/") and entry.summary
+
+
+def test_without_a_base_url_feeds_link_relatively_and_there_is_no_sitemap(seeds_site):
+    feed = parsed(seeds_site / "feed.xml")
+    assert feed.entries and all(e.link.startswith("digests/") for e in feed.entries)
+    assert all(e.id.startswith("urn:paperdigest:") for e in feed.entries)
+    assert not (seeds_site / "sitemap.xml").exists() and not (seeds_site / "robots.txt").exists()
+
+
+def test_sitemap_and_robots_name_every_page_absolutely(hosted_site):
+    locs = [loc.text for loc in ElementTree.parse(hosted_site / "sitemap.xml").iter(f"{SITEMAP}loc")]
+    pages = sorted(p.relative_to(hosted_site).as_posix() for p in hosted_site.rglob("*.html") if p.name != "404.html"
+                   and p.name != "search.html")
+    assert sorted(loc[len(BASE):] for loc in locs) == pages
+    assert all(loc.startswith(BASE) for loc in locs)
+    assert (hosted_site / "robots.txt").read_text() == f"User-agent: *\nAllow: /\n\nSitemap: {BASE}sitemap.xml\n"
+
+
+def test_papers_json_holds_every_paper_and_appearance(seeds_site):
+    data = json.loads((seeds_site / "papers.json").read_text(encoding="utf-8"))
+    catalog = seeds_catalog()
+    assert [p["slug"] for p in data["papers"]] == [p.slug for p in catalog.papers]
+    for record, paper in zip(data["papers"], catalog.papers):
+        assert record["title"] == paper.title and record["abstract"] == paper.abstract
+        assert [a["digest"] for a in record["appearances"]] == [a.digest for a in paper.appearances]
+        assert (seeds_site / record["page"]).is_file() and (seeds_site / record["markdown"]).is_file()
+        assert all(link.startswith(("http://", "https://")) and link.split("://", 1)[1] in paper.abstract
+                   for link in record["links"])  # (a bare "github.com/..." in the text gets https://)
+    assert any(record["links"] for record in data["papers"])
+
+
+def test_llms_txt_links_every_twin(seeds_site):
+    text = (seeds_site / "llms.txt").read_text(encoding="utf-8")
+    assert text.startswith("# Daily Papers Digest\n\n> ")
+
+    targets = re.findall(r"\]\(([^)]+)\)", text)
+    twins = sorted(p.relative_to(seeds_site).as_posix() for p in (seeds_site / "papers").glob("*.md"))
+    twins += sorted(p.relative_to(seeds_site).as_posix() for p in (seeds_site / "digests").glob("*.md"))
+    assert set(twins) <= set(targets)
+    assert all((seeds_site / target).is_file() for target in targets)
+
+
+def test_hostile_titles_stay_text_in_feeds(tmp_path):
+    title = "<script>alert(1)</script> & ]]> Title"
+    content = make_content(tmp_path, {"a.txt": dump((title, "An abstract long enough to be one. " * 8))},
+                           f'default_year = 2025\nbase_url = "{BASE}"\n')
+    build(BuildOptions(content, tmp_path / "site"))
+    papers = parsed(tmp_path / "site" / "papers.xml")
+    assert papers.entries[0].title == title
+    digests = parsed(tmp_path / "site" / "feed.xml")
+    assert "<script>" not in digests.entries[0].content[0].value
+    assert "&lt;script&gt;" in digests.entries[0].content[0].value
