@@ -18,7 +18,7 @@ from feedgen.feed import FeedGenerator
 
 from generator.catalog import Catalog, Digest, Paper
 from generator.config import SiteConfig
-from generator.links import segments
+from generator.links import urls
 from generator.pages import HandPage
 from generator.render import OutputFile, Theme, environment, long_date
 
@@ -114,7 +114,7 @@ def paper_record(paper: Paper, catalog: Catalog) -> dict:
         "abstract": paper.abstract,
         "page": f"papers/{paper.slug}.html",
         "markdown": f"papers/{paper.slug}.md",
-        "links": [part.href for part in segments(paper.abstract) if part.href],
+        "links": urls(paper.abstract),
         "appearances": [
             {"digest": a.digest, "date": a.date.isoformat() if a.date else None,
              "position": a.position + 1, "of": len(catalog.digest(a.digest).papers)}

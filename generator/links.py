@@ -28,15 +28,9 @@ class Segment:
 
 def segments(text: str) -> list[Segment]:
     """Split text into plain and link segments, in order; joined texts give back the input."""
-    if not might_have_urls(text):
-        return [Segment(text)] if text else []
     parts: list[Segment] = []
     cursor = 0
-    for match in URL.finditer(text):
-        url = trim(match.group())
-        if not url or "." not in url.split("//", 1)[-1]:
-            continue
-        start = match.start()
+    for start, url in found(text):
         if start > cursor:
             parts.append(Segment(text[cursor:start]))
         parts.append(Segment(url, href(url)))
@@ -44,6 +38,23 @@ def segments(text: str) -> list[Segment]:
     if cursor < len(text):
         parts.append(Segment(text[cursor:]))
     return parts
+
+
+def urls(text: str) -> list[str]:
+    """The hrefs of the links segments() would make, without making the segments."""
+    return [href(url) for _, url in found(text)]
+
+
+def found(text: str) -> list[tuple[int, str]]:
+    """(where, URL as written) of each URL in the text."""
+    if not might_have_urls(text):
+        return []
+    matches = []
+    for match in URL.finditer(text):
+        url = trim(match.group())
+        if url and "." in url.split("//", 1)[-1]:
+            matches.append((match.start(), url))
+    return matches
 
 
 def might_have_urls(text: str) -> bool:
