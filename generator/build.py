@@ -130,10 +130,12 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
         return manifest(len(written)).marker()
 
     exports = Exports(catalog, config, theme, tuple(pages))
-    with Forked(lambda: chain(search_index(catalog, reuse), exports.files())) as search:  # on the other core
+    # The search index and the exports are made in processes of their own meanwhile.
+    with Forked(lambda: search_index(catalog, reuse)) as search, Forked(exports.files) as exported:
         renderer = SiteRenderer(catalog, config, theme, tuple(pages), reuse, salt=f"{prints.code} {prints.theme}")
         files = chain(clock.produce("render", progress(renderer.files(), renderer.page_count())),
                       clock.produce("search", search.files()),
+                      clock.produce("render", exported.files()),
                       clock.produce("render", static_files(theme)))
         cache.forget()  # from here until recorded again, neither the site nor the spare is vouched for
         try:
