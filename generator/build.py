@@ -129,7 +129,7 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
         check_accounting(dumps, catalog, written, names)
         return manifest(len(written)).marker()
 
-    exports = Exports(catalog, config, theme, tuple(pages))
+    exports = Exports(catalog, config, theme, tuple(pages), None if options.force else cache)
     # The search index and the exports are made in processes of their own meanwhile.
     with Forked(lambda: search_index(catalog, reuse)) as search, Forked(exports.files) as exported:
         renderer = SiteRenderer(catalog, config, theme, tuple(pages), reuse, salt=f"{prints.code} {prints.theme}")

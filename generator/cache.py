@@ -6,6 +6,7 @@ git ignores it):
   state.json     what the site now in <out> was built from (see manifest.py)
   files.marshal  path -> key of every file in <out>, and of every file in spare/
   names.marshal  title -> (paper key, slug), see catalog.Names
+  records.marshal  each paper's papers.json record, by a hash of what it is made from (exports.py)
   dumps/<hash>   a parsed dump, named by a hash of its bytes, its settings and the generator
   spare/         the site before last, which the writer turns into the next site (write.py)
 
@@ -102,6 +103,15 @@ class Cache:
 
     def record_names(self, names: dict[str, tuple[str, str]]) -> None:
         self._save("names.marshal", names)
+
+    # -- papers.json records --------------------------------------------------------------------
+
+    def records(self) -> dict[str, str]:
+        found = self._load("records.marshal")
+        return found if isinstance(found, dict) else {}
+
+    def record_records(self, records: dict[str, str]) -> None:
+        self._save("records.marshal", records)
 
     # -- parsed dumps --------------------------------------------------------------------------
 

@@ -10,29 +10,34 @@ which Atom allows and feed readers resolve.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, time, timezone
 from typing import Iterator
 
 from feedgen.feed import FeedGenerator
 
+from generator.cache import Cache
 from generator.catalog import Catalog, Digest, Paper
 from generator.config import SiteConfig
 from generator.links import urls
 from generator.pages import HandPage
-from generator.render import OutputFile, Theme, environment, long_date
+from generator.render import OutputFile, Theme, environment, flatten, long_date
 
 FEED_DIGESTS = 30  # entries of feed.xml: the newest dated digests
 FEED_PAPERS = 50  # entries of papers.xml: the papers most recently seen for the first time
+RECORD_FORMAT = 1  # of a papers.json record; part of its cache key
 
 
 class Exports:
     """Makes the machine-readable files of one catalog."""
 
-    def __init__(self, catalog: Catalog, config: SiteConfig, theme: Theme, pages: tuple[HandPage, ...] = ()):
+    def __init__(self, catalog: Catalog, config: SiteConfig, theme: Theme, pages: tuple[HandPage, ...] = (),
+                 cache: Cache | None = None):
         self.catalog = catalog
         self.config = config
         self.pages = pages
+        self.cache = cache
         self.env = environment(theme)
         self.dated = [digest for digest in catalog.digests if digest.date is not None]
 
@@ -93,12 +98,22 @@ class Exports:
         return feed.atom_str(pretty=True)
 
     def papers_json(self) -> bytes:
-        """Every paper with its text, its pages and every appearance: the archive as data."""
-        data = {
-            "site": {"title": self.config.title, "base_url": self.config.base_url},
-            "papers": [paper_record(paper, self.catalog) for paper in self.catalog.papers],
-        }
-        return (json.dumps(data, ensure_ascii=False, indent=None, separators=(",", ":")) + "\n").encode("utf-8")
+        """Every paper with its text, its pages and every appearance: the archive as data.
+
+        At 30,000 papers this is ~70 MB of JSON and 1.5 s to encode, so each paper's record is
+        kept in the cache under a hash of everything it is made from, and a build encodes only
+        the papers that changed. The bytes are those of json.dumps over the whole, unchanged."""
+        known = self.cache.records() if self.cache else {}
+        records: dict[str, str] = {}
+        for paper in self.catalog.papers:
+            counts = ",".join(str(len(self.catalog.digest(a.digest).papers)) for a in paper.appearances)
+            key = hashlib.blake2b(f"{RECORD_FORMAT}{flatten(paper)}{counts}".encode("utf-8", "surrogateescape"),
+                                  digest_size=16).hexdigest()
+            records[key] = known.get(key) or encode(paper_record(paper, self.catalog))
+        if self.cache and records.keys() != known.keys():
+            self.cache.record_records(records)
+        site = encode({"title": self.config.title, "base_url": self.config.base_url})
+        return f'{{"site":{site},"papers":[{",".join(records.values())}]}}\n'.encode("utf-8")
 
     def render(self, template: str) -> bytes:
         text = self.env.get_template(template).render(
@@ -121,6 +136,10 @@ def paper_record(paper: Paper, catalog: Catalog) -> dict:
             for a in paper.appearances
         ],
     }
+
+
+def encode(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def midnight(digest: Digest) -> datetime:
