@@ -78,3 +78,26 @@ def trim(url: str) -> str:
 
 def href(url: str) -> str:
     return url if re.match(r"https?://", url, re.IGNORECASE) else f"https://{url}"
+
+
+@dataclass(frozen=True)
+class Badge:
+    kind: str  # "Code" or "Project"
+    href: str
+
+
+CODE_HOSTS = ("github.com", "gitlab.com", "huggingface.co", "bitbucket.org")
+NOT_PROJECTS = ("arxiv.org", "doi.org", "dx.doi.org")  # the paper itself, not a project
+
+
+def badges(text: str) -> list[Badge]:
+    """What an abstract links to, as a reader scanning a list wants to know it: its code (a
+    repository, or a Hugging Face model, dataset or demo) and its project page, the first of each."""
+    found: dict[str, Badge] = {}
+    for url in urls(text):
+        host = url.split("://", 1)[1].split("/", 1)[0].lower().removeprefix("www.")
+        if host in NOT_PROJECTS:
+            continue
+        kind = "Code" if host in CODE_HOSTS else "Project"
+        found.setdefault(kind, Badge(kind, url))
+    return [found[kind] for kind in ("Code", "Project") if kind in found]

@@ -24,7 +24,7 @@ import jinja2
 
 from generator.catalog import Appearance, Catalog, Digest, Paper
 from generator.config import SiteConfig
-from generator.links import segments
+from generator.links import badges, segments
 from generator.pages import HandPage
 
 RECENT = 10  # digests listed on the home page; the archive page lists them all
@@ -85,7 +85,7 @@ def environment(theme: Theme) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(segments=segments, md=markdown_escape, yaml=yaml_string,
+    env.filters.update(segments=segments, badges=badges, md=markdown_escape, yaml=yaml_string,
                        long_date=long_date, short_date=short_date)
     return env
 

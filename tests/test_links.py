@@ -353,3 +353,19 @@ def test_a_site_with_a_base_url_is_still_relative_except_404(tmp_path: Path):
             assert canonical == [base + path], (path, canonical)
         else:
             assert canonical == [], (path, canonical)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Code at github.com/edwardjhu/TP4.", [("Code", "https://github.com/edwardjhu/TP4")]),
+    ("See https://huggingface.co/spaces/x/demo and our page https://x.github.io/proj/.",
+     [("Code", "https://huggingface.co/spaces/x/demo"), ("Project", "https://x.github.io/proj/")]),
+    ("Project: https://example.org/p (code: https://gitlab.com/a/b)",
+     [("Code", "https://gitlab.com/a/b"), ("Project", "https://example.org/p")]),
+    ("As in arxiv.org/abs/1234.5678 and https://doi.org/10.1/x.", []),
+    ("Two repos: github.com/a/one, github.com/b/two", [("Code", "https://github.com/a/one")]),
+    ("No links here.", []),
+])
+def test_badges_name_code_and_project_pages(text, expected):
+    from generator.links import badges
+
+    assert [(badge.kind, badge.href) for badge in badges(text)] == expected

@@ -139,3 +139,15 @@ def test_page_count_is_what_files_yields(tmp_path):
     catalog = build_catalog([parse_dump("a.txt", dump(("One", ABSTRACT), ("Two", ABSTRACT)).encode(), 2025)])
     renderer = SiteRenderer(catalog, SiteConfig(), Theme((default_theme_dir(),)), tuple(pages))
     assert renderer.page_count() == len(list(renderer.files())) == 4 + 3 + 2 + 4
+
+
+def test_code_badges_and_searches_elsewhere(tmp_path):
+    _, out = build_small(tmp_path, {"a.txt": dump(
+        ("Tensor Programs IV", ABSTRACT + " Code: github.com/edwardjhu/TP4."), ("No Code Here", ABSTRACT), date="Mar 11")})
+    paper = (out / "papers" / "tensor-programs-iv.html").read_text()
+    assert '<a class="badge badge-code" href="https://github.com/edwardjhu/TP4" rel="nofollow noopener">Code</a>' in paper
+    assert 'href="https://arxiv.org/search/?query=Tensor%20Programs%20IV&amp;searchtype=title"' in paper
+    assert 'href="https://huggingface.co/papers?q=Tensor%20Programs%20IV"' in paper
+    digest = (out / "digests" / "2025-03-11.html").read_text()
+    assert re.search(r'<li class="paper" id="p-tensor-programs-iv" data-code>', digest)
+    assert '<li class="paper" id="p-no-code-here">' in digest

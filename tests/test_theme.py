@@ -346,3 +346,18 @@ def test_a_newcomer_finds_a_paper_and_its_other_digests_with_the_keyboard_alone(
     arrived(tab, f"Digest: {target}")
     expect(tab.get_by_role("link", name=WASSERSTEIN, exact=True)).to_have_count(1)
     assert tab.problems == []
+
+
+def test_the_digest_filter_shows_only_papers_with_code(site, tab):
+    tab.goto(site + "digests/2025-03-14.html")
+    papers = tab.locator("ol.papers > li.paper")
+    total = papers.count()
+    with_code = tab.locator("ol.papers > li.paper[data-code]").count()
+    assert 0 < with_code < total
+    tab.get_by_label("Only papers with code").check()
+    expect(tab.locator("ol.papers > li.paper:visible")).to_have_count(with_code)
+    for badge in tab.locator("ol.papers > li.paper:visible").all():
+        expect(badge.locator("a.badge-code")).to_have_count(1)
+    tab.get_by_label("Only papers with code").uncheck()
+    expect(tab.locator("ol.papers > li.paper:visible")).to_have_count(total)
+    assert tab.problems == []

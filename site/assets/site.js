@@ -102,8 +102,21 @@
     if (action && action()) { event.preventDefault(); }
   }
 
+  /* Digest pages: show only the papers whose abstract links to code. */
+  function setUpFilters() {
+    var filters = document.getElementById("filters"), box = document.getElementById("has-code");
+    if (!filters || !box) { return; }
+    filters.hidden = false;
+    box.addEventListener("change", function () {
+      document.querySelectorAll("ol.papers > li.paper").forEach(function (paper) {
+        paper.hidden = box.checked && !paper.hasAttribute("data-code");
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpThemeToggle();
+    setUpFilters();
     chooseDigestContext();
     document.addEventListener("keydown", onKey);
   });
