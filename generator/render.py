@@ -28,6 +28,7 @@ from generator.links import badges, segments
 from generator.pages import HandPage
 
 RECENT = 10  # digests listed on the home page; the archive page lists them all
+MOST_FEATURED = 100  # papers on the "most featured" page
 PARALLEL_MIN_PAPERS = 1000  # below this, starting workers costs more than it saves
 MAX_WORKERS = 4
 BATCH = 100  # papers per task handed to a worker
@@ -133,10 +134,10 @@ class SiteRenderer:
         self.keys = PageKeys(catalog, f"{salt}\0{config!r}\0{pages!r}")
 
     def page_count(self) -> int:
-        """How many files files() yields: index, archive, search, 404, each hand page (and its
-        twin, when published), and two per digest and per paper."""
+        """How many files files() yields: index, archive, most featured, search, 404, each hand
+        page (and its twin, when published), and two per digest and per paper."""
         twins = sum(hand.twin_is_safe for hand in self.pages)
-        return 4 + len(self.pages) + twins + 2 * (len(self.catalog.digests) + len(self.catalog.papers))
+        return 5 + len(self.pages) + twins + 2 * (len(self.catalog.digests) + len(self.catalog.papers))
 
     def files(self) -> Iterator[OutputFile]:
         latest = self.latest()
@@ -144,6 +145,8 @@ class SiteRenderer:
                         catalog=self.catalog, latest_entries=self.digest_entries(latest) if latest else [])
         yield self.page("archive.html", "archive.html", "", months=by_month(self.catalog.digests),
                         undated=[digest for digest in self.catalog.digests if digest.date is None])
+        yield self.page("featured.html", "featured.html", "", ranked=[
+            (paper, [self.catalog.digest(a.digest) for a in paper.appearances]) for paper in most_featured(self.catalog)])
         yield self.page("search.html", "search.html", "")
         yield self.page("404.html", "404.html", self.not_found_root())
         for hand in self.pages:
@@ -343,6 +346,15 @@ def _adopt(renderer: SiteRenderer) -> None:
 def _render_papers(numbers: list[int]) -> list[OutputFile]:
     assert _WORKER is not None
     return [item for number in numbers for item in _WORKER.paper_files(_WORKER.catalog.papers[number])]
+
+
+def most_featured(catalog: Catalog) -> list[Paper]:
+    """The papers featured in the most digests (two or more), most first; ties by the latest
+    appearance, newest first, then by slug."""
+    repeated = [paper for paper in catalog.papers if len(paper.appearances) > 1]
+    order = {digest.slug: number for number, digest in enumerate(catalog.digests)}
+    repeated.sort(key=lambda paper: (-len(paper.appearances), -order[paper.latest.digest], paper.slug))
+    return repeated[:MOST_FEATURED]
 
 
 def by_month(digests: tuple[Digest, ...]) -> list[tuple[str, list[Digest]]]:

@@ -138,7 +138,7 @@ def test_page_count_is_what_files_yields(tmp_path):
     pages, _ = load_pages(pages_dir)
     catalog = build_catalog([parse_dump("a.txt", dump(("One", ABSTRACT), ("Two", ABSTRACT)).encode(), 2025)])
     renderer = SiteRenderer(catalog, SiteConfig(), Theme((default_theme_dir(),)), tuple(pages))
-    assert renderer.page_count() == len(list(renderer.files())) == 4 + 3 + 2 + 4
+    assert renderer.page_count() == len(list(renderer.files())) == 5 + 3 + 2 + 4
 
 
 def test_code_badges_and_searches_elsewhere(tmp_path):
@@ -149,5 +149,20 @@ def test_code_badges_and_searches_elsewhere(tmp_path):
     assert 'href="https://arxiv.org/search/?query=Tensor%20Programs%20IV&amp;searchtype=title"' in paper
     assert 'href="https://huggingface.co/papers?q=Tensor%20Programs%20IV"' in paper
     digest = (out / "digests" / "2025-03-11.html").read_text()
-    assert re.search(r'<li class="paper" id="p-tensor-programs-iv" data-code>', digest)
-    assert '<li class="paper" id="p-no-code-here">' in digest
+    assert '<li class="paper" id="p-tensor-programs-iv" data-code data-new>' in digest
+    assert '<li class="paper" id="p-no-code-here" data-new>' in digest
+
+
+def test_most_featured_ranks_papers_by_their_digests(seeds_site):
+    from generator.catalog import build_catalog
+    from generator.parse import parse_dump
+    from support import SEEDS
+
+    catalog = build_catalog([parse_dump(seed.name, seed.read_bytes(), 2025) for seed in SEEDS])
+    html = (seeds_site / "featured.html").read_text()
+    listed = re.findall(r'<a href="papers/([^"]+)\.html">.*?<span class="badge">(\d+) digests</span>', html, re.DOTALL)
+    by_slug = {paper.slug: paper for paper in catalog.papers}
+    assert [slug for slug, _ in listed] and all(int(n) == len(by_slug[slug].appearances) for slug, n in listed)
+    counts = [int(n) for _, n in listed]
+    assert counts == sorted(counts, reverse=True)
+    assert {slug for slug, _ in listed} == {p.slug for p in catalog.papers if len(p.appearances) > 1}

@@ -23,6 +23,7 @@ PAGES = {  # name -> path inside the site (the paper is found by its title)
     "digest": "digests/2025-03-12.html",
     "paper": None,
     "archive": "archive.html",
+    "featured": "featured.html",
     "search": "search.html?q=diffusion",
 }
 
@@ -348,16 +349,25 @@ def test_a_newcomer_finds_a_paper_and_its_other_digests_with_the_keyboard_alone(
     assert tab.problems == []
 
 
-def test_the_digest_filter_shows_only_papers_with_code(site, tab):
+def test_the_digest_filters_show_papers_with_code_new_or_returning(site, tab):
     tab.goto(site + "digests/2025-03-14.html")
     papers = tab.locator("ol.papers > li.paper")
     total = papers.count()
     with_code = tab.locator("ol.papers > li.paper[data-code]").count()
     assert 0 < with_code < total
-    tab.get_by_label("Only papers with code").check()
+    tab.get_by_label("only with code").check()
     expect(tab.locator("ol.papers > li.paper:visible")).to_have_count(with_code)
     for badge in tab.locator("ol.papers > li.paper:visible").all():
         expect(badge.locator("a.badge-code")).to_have_count(1)
-    tab.get_by_label("Only papers with code").uncheck()
+    tab.get_by_label("only with code").uncheck()
     expect(tab.locator("ol.papers > li.paper:visible")).to_have_count(total)
+    # New and returning: the counts the page states, each paper marked as it is shown.
+    meta = tab.locator("p.meta").first.inner_text()
+    new, returning = (int(n) for n in re.search(r"(\d+) new and (\d+) featured", meta).groups())
+    tab.get_by_label("new in this digest").check()
+    expect(tab.locator("ol.papers > li.paper:visible")).to_have_count(new)
+    expect(tab.locator("ol.papers > li.paper:visible .badge-new")).to_have_count(new)
+    tab.get_by_label("returning").check()
+    expect(tab.locator("ol.papers > li.paper:visible")).to_have_count(returning)
+    assert new + returning == total
     assert tab.problems == []

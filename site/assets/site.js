@@ -102,16 +102,22 @@
     if (action && action()) { event.preventDefault(); }
   }
 
-  /* Digest pages: show only the papers whose abstract links to code. */
+  /* Digest pages: show all papers, only the new or the returning ones, and only those whose
+   * abstract links to code. */
   function setUpFilters() {
-    var filters = document.getElementById("filters"), box = document.getElementById("has-code");
-    if (!filters || !box) { return; }
+    var filters = document.getElementById("filters");
+    if (!filters) { return; }
     filters.hidden = false;
-    box.addEventListener("change", function () {
+    function apply() {
+      var seen = filters.elements.seen.value, code = filters.elements["has-code"].checked;
       document.querySelectorAll("ol.papers > li.paper").forEach(function (paper) {
-        paper.hidden = box.checked && !paper.hasAttribute("data-code");
+        var isNew = paper.hasAttribute("data-new");
+        paper.hidden = (seen === "new" && !isNew) || (seen === "returning" && isNew)
+          || (code && !paper.hasAttribute("data-code"));
       });
-    });
+    }
+    filters.addEventListener("change", apply);
+    filters.addEventListener("submit", function (event) { event.preventDefault(); });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
