@@ -8,6 +8,7 @@ root), so the output works from file://, at a domain root, and under a project s
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import functools
 import hashlib
@@ -17,6 +18,7 @@ import multiprocessing as mp
 import os
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path, PurePath
 from typing import Callable, Iterator, Mapping
 
@@ -134,16 +136,18 @@ class SiteRenderer:
         self.keys = PageKeys(catalog, f"{salt}\0{config!r}\0{pages!r}")
 
     def page_count(self) -> int:
-        """How many files files() yields: index, archive, most featured, search, 404, each hand
+        """How many files files() yields: index, archive, calendar, most featured, search, 404, each hand
         page (and its twin, when published), and two per digest and per paper."""
         twins = sum(hand.twin_is_safe for hand in self.pages)
-        return 5 + len(self.pages) + twins + 2 * (len(self.catalog.digests) + len(self.catalog.papers))
+        return 6 + len(self.pages) + twins + 2 * (len(self.catalog.digests) + len(self.catalog.papers))
 
     def files(self) -> Iterator[OutputFile]:
         latest = self.latest()
         yield self.page("index.html", "index.html", "", latest=latest, recent=self.newest_first[:RECENT],
                         catalog=self.catalog, latest_entries=self.digest_entries(latest) if latest else [])
         yield self.page("archive.html", "archive.html", "", months=by_month(self.catalog.digests),
+                        undated=[digest for digest in self.catalog.digests if digest.date is None])
+        yield self.page("calendar.html", "calendar.html", "", months=calendar_months(self.catalog.digests),
                         undated=[digest for digest in self.catalog.digests if digest.date is None])
         yield self.page("featured.html", "featured.html", "", ranked=[
             (paper, [self.catalog.digest(a.digest) for a in paper.appearances]) for paper in most_featured(self.catalog)])
@@ -346,6 +350,23 @@ def _adopt(renderer: SiteRenderer) -> None:
 def _render_papers(numbers: list[int]) -> list[OutputFile]:
     assert _WORKER is not None
     return [item for number in numbers for item in _WORKER.paper_files(_WORKER.catalog.papers[number])]
+
+
+def calendar_months(digests: tuple[Digest, ...]) -> list[tuple[str, list[list[tuple[date, Digest | None] | None]]]]:
+    """Every month from the first dated digest to the last, newest first, as weeks (Monday
+    first) of days: (day, its digest or None), or None for the days of other months."""
+    by_day = {digest.date: digest for digest in digests if digest.date is not None}
+    if not by_day:
+        return []
+    first, last = min(by_day), max(by_day)
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        weeks = [[(day, by_day.get(day)) if day.month == month else None for day in week]
+                 for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)]
+        months.append((f"{calendar.month_name[month]} {year}", weeks))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months[::-1]
 
 
 def most_featured(catalog: Catalog) -> list[Paper]:

@@ -138,7 +138,7 @@ def test_page_count_is_what_files_yields(tmp_path):
     pages, _ = load_pages(pages_dir)
     catalog = build_catalog([parse_dump("a.txt", dump(("One", ABSTRACT), ("Two", ABSTRACT)).encode(), 2025)])
     renderer = SiteRenderer(catalog, SiteConfig(), Theme((default_theme_dir(),)), tuple(pages))
-    assert renderer.page_count() == len(list(renderer.files())) == 5 + 3 + 2 + 4
+    assert renderer.page_count() == len(list(renderer.files())) == 6 + 3 + 2 + 4
 
 
 def test_code_badges_and_searches_elsewhere(tmp_path):
@@ -166,3 +166,18 @@ def test_most_featured_ranks_papers_by_their_digests(seeds_site):
     counts = [int(n) for _, n in listed]
     assert counts == sorted(counts, reverse=True)
     assert {slug for slug, _ in listed} == {p.slug for p in catalog.papers if len(p.appearances) > 1}
+
+
+def test_calendar_shows_each_digest_day_and_the_gaps(tmp_path):
+    _, out = build_small(tmp_path, {
+        "a.txt": dump(("One Paper", ABSTRACT), date="Jan 30"),
+        "b.txt": dump(("Two Paper", ABSTRACT), ("Three Paper", ABSTRACT), date="Mar 3"),
+        "u.txt": dump(("Undated Paper", ABSTRACT), date=None),
+    })
+    html = (out / "calendar.html").read_text()
+    assert re.findall(r"<caption>([^<]+)</caption>", html) == ["March 2025", "February 2025", "January 2025"]
+    digests = re.findall(r'<td class="digest"><a href="digests/([^"]+)\.html"><span class="visually-hidden">[^<]*</span>'
+                         r'<span class="day">(\d+)</span> <span class="count">(\d+)<', html)
+    assert digests == [("2025-03-03", "3", "2"), ("2025-01-30", "30", "1")]
+    assert html.count('<td class="gap">') == 31 + 28 + 31 - 2  # every other day of the three months
+    assert 'href="digests/u.html"' in html  # undated, listed apart

@@ -24,6 +24,7 @@ PAGES = {  # name -> path inside the site (the paper is found by its title)
     "paper": None,
     "archive": "archive.html",
     "featured": "featured.html",
+    "calendar": "calendar.html",
     "search": "search.html?q=diffusion",
 }
 
