@@ -31,6 +31,7 @@ from generator.pages import HandPage
 
 RECENT = 10  # digests listed on the home page; the archive page lists them all
 MOST_FEATURED = 100  # papers on the "most featured" page
+CHART_DIGESTS = 60  # digests in the home page's chart
 PARALLEL_MIN_PAPERS = 1000  # below this, starting workers costs more than it saves
 MAX_WORKERS = 4
 BATCH = 100  # papers per task handed to a worker
@@ -144,7 +145,8 @@ class SiteRenderer:
     def files(self) -> Iterator[OutputFile]:
         latest = self.latest()
         yield self.page("index.html", "index.html", "", latest=latest, recent=self.newest_first[:RECENT],
-                        catalog=self.catalog, latest_entries=self.digest_entries(latest) if latest else [])
+                        catalog=self.catalog, latest_entries=self.digest_entries(latest) if latest else [],
+                        chart=chart_bars(self.catalog))
         yield self.page("archive.html", "archive.html", "", months=by_month(self.catalog.digests),
                         undated=[digest for digest in self.catalog.digests if digest.date is None])
         yield self.page("calendar.html", "calendar.html", "", months=calendar_months(self.catalog.digests),
@@ -367,6 +369,25 @@ def calendar_months(digests: tuple[Digest, ...]) -> list[tuple[str, list[list[tu
         months.append((f"{calendar.month_name[month]} {year}", weeks))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months[::-1]
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One digest in the home page's chart: its papers, new there or returning."""
+
+    digest: Digest
+    new: int
+    returning: int
+
+
+def chart_bars(catalog: Catalog) -> list[Bar]:
+    """The last CHART_DIGESTS dated digests, oldest first, with their new and returning counts."""
+    dated = [digest for digest in catalog.digests if digest.date is not None][-CHART_DIGESTS:]
+    bars = []
+    for digest in dated:
+        new = sum(catalog.paper(key).appearances[0].digest == digest.slug for key in digest.papers)
+        bars.append(Bar(digest, new, len(digest.papers) - new))
+    return bars
 
 
 def most_featured(catalog: Catalog) -> list[Paper]:

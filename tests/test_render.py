@@ -181,3 +181,26 @@ def test_calendar_shows_each_digest_day_and_the_gaps(tmp_path):
     assert digests == [("2025-03-03", "3", "2"), ("2025-01-30", "30", "1")]
     assert html.count('<td class="gap">') == 31 + 28 + 31 - 2  # every other day of the three months
     assert 'href="digests/u.html"' in html  # undated, listed apart
+
+
+def test_the_home_chart_is_well_formed_svg_with_a_bar_per_digest(seeds_site):
+    import xml.etree.ElementTree as ElementTree
+
+    from generator.catalog import build_catalog
+    from generator.parse import parse_dump
+    from support import SEEDS
+
+    catalog = build_catalog([parse_dump(seed.name, seed.read_bytes(), 2025) for seed in SEEDS])
+    html = (seeds_site / "index.html").read_text()
+    svg = ElementTree.fromstring(html[html.index("<svg"):html.index("</svg>") + 6])  # well-formed XML
+    ns = "{http://www.w3.org/2000/svg}"
+    assert svg.get("role") == "img" and svg.find(f"{ns}title") is not None and svg.find(f"{ns}desc") is not None
+    dated = [digest for digest in catalog.digests if digest.date is not None]
+    groups = svg.findall(f"{ns}g")
+    assert len(groups) == len(dated)
+    tallest = max(len(digest.papers) for digest in dated)
+    for group, digest in zip(groups, dated):
+        new = sum(catalog.paper(key).appearances[0].digest == digest.slug for key in digest.papers)
+        assert group.find(f"{ns}title").text.endswith(f"{new} new, {len(digest.papers) - new} returning")
+        heights = [float(rect.get("height")) for rect in group.findall(f"{ns}rect")]
+        assert abs(sum(heights) - 120 * len(digest.papers) / tallest) < 0.02

@@ -98,6 +98,10 @@ EMBEDDING = {"iframe", "frame", "frameset", "object", "embed", "applet", "base",
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "poster", "data", "cite", "background", "xlink:href",
                   "srcset", "ping", "data-meta", "data-lunr"}
 SITE_SCRIPTS = re.compile(r"^assets/.+\.js$")
+# The home page's chart is the one <svg> the theme writes: these attributes, and inside it only
+# shapes and text (no <a>, <script>, <foreignObject>, <use>, <image>, <animate>...).
+CHART_SVG_ATTRIBUTES = {"xmlns", "viewbox", "role", "aria-labelledby", "preserveaspectratio"}
+CHART_ELEMENTS = {"title", "desc", "g", "rect"}
 
 # Run in the page: everything a hostile string could have turned into active content.
 ACTIVE_CONTENT_JS = """() => {
@@ -116,7 +120,10 @@ ACTIVE_CONTENT_JS = """() => {
       if (bad.includes(protocol)) found.push(`${el.tagName} -> ${url}`);
     } catch (error) { /* not a URL at all: nothing to run */ }
   }
-  for (const el of document.querySelectorAll("iframe, frame, object, embed, base, svg, math")) found.push(`element ${el.tagName}`);
+  for (const el of document.querySelectorAll("iframe, frame, object, embed, base, svg, math")) {
+    const chart = el.matches("figure.chart > svg") && !el.querySelector(":not(title, desc, g, rect)");
+    if (!chart) found.push(`element ${el.tagName}`);
+  }
   return found;
 }"""
 SCRIPTS_JS = "() => [...document.scripts].map(s => [s.getAttribute('src'), s.textContent])"
@@ -140,6 +147,7 @@ class ActiveContentParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.scan = Scan()
         self._script: list | None = None
+        self._chart = False  # inside the home page's chart: an <svg> of shapes and text only
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         for name, value in attrs:
@@ -149,7 +157,11 @@ class ActiveContentParser(HTMLParser):
             if SCRIPT_SCHEME.match(url) or (tag in NAVIGABLE and DATA_SCHEME.match(url)):
                 self.scan.problems.append(f"<{tag} {name}={value!r}> uses a script-capable scheme")
         values = {name: value or "" for name, value in attrs}
-        if tag in EMBEDDING:
+        if tag == "svg" and set(values) == CHART_SVG_ATTRIBUTES and not self._chart:
+            self._chart = True  # the theme's chart; every element inside is checked below
+        elif self._chart and tag not in CHART_ELEMENTS:
+            self.scan.problems.append(f"<{tag}> element inside the chart's <svg>")
+        elif tag in EMBEDDING:
             self.scan.problems.append(f"<{tag}> element")
         if tag == "meta" and values.get("http-equiv", "").lower() == "refresh":
             self.scan.problems.append(f"<meta http-equiv=refresh content={values.get('content')!r}>")
@@ -166,6 +178,8 @@ class ActiveContentParser(HTMLParser):
             self._script[1] += data
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "svg":
+            self._chart = False
         if tag == "script" and self._script is not None:
             self.scan.scripts.append((self._script[0], self._script[1]))
             self._script = None
