@@ -148,7 +148,9 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
         cache.keep_as_spare(old, old_keys)
         cache.record_files(written, old_keys)
         manifest(len(written)).save_state(cache.state)
-        cache.record_names(names.for_dumps(dumps))
+        needed = names.for_dumps(dumps)
+        if names.learned or len(needed) != len(names):  # else the cache already holds exactly these
+            cache.record_names(needed)
     except KeyboardInterrupt:
         pass  # Ctrl-C now: the next build has less to reuse, and recover() clears what is left
     total = time.perf_counter() - started

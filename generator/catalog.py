@@ -133,7 +133,10 @@ class Names(dict):
     and cost ~30 µs a paper (Unicode normalisation, slugify), so a build starts from what the
     last one worked out (see cache.py) instead of redoing 30,000 of them to add one digest."""
 
+    learned = False  # whether a title was worked out here, not known from the cache
+
     def __missing__(self, title: str) -> tuple[str, str]:
+        self.learned = True
         key = paper_key(title)
         found = self[title] = (key, paper_slug(key, title))
         return found

@@ -22,7 +22,7 @@ from generator.catalog import Catalog, Digest, Paper
 from generator.config import SiteConfig
 from generator.links import urls
 from generator.pages import HandPage
-from generator.render import OutputFile, Theme, environment, flatten, long_date
+from generator.render import OutputFile, Theme, environment, flatten, long_date, newest_first
 
 FEED_DIGESTS = 30  # entries of feed.xml: the newest dated digests
 FEED_PAPERS = 50  # entries of papers.xml: the papers most recently seen for the first time
@@ -118,7 +118,7 @@ class Exports:
     def render(self, template: str) -> bytes:
         text = self.env.get_template(template).render(
             site=self.config, catalog=self.catalog, base=self.config.base_url, pages=self.pages,
-            archive=self.dated[::-1] + [d for d in self.catalog.digests if d.date is None])
+            archive=newest_first(self.catalog.digests))
         return text.encode("utf-8")
 
 

@@ -147,10 +147,10 @@ class SiteRenderer:
         yield self.page("index.html", "index.html", "", latest=latest, recent=self.newest_first[:RECENT],
                         catalog=self.catalog, latest_entries=self.digest_entries(latest) if latest else [],
                         chart=chart_bars(self.catalog))
-        yield self.page("archive.html", "archive.html", "", months=by_month(self.catalog.digests),
-                        undated=[digest for digest in self.catalog.digests if digest.date is None])
+        undated = [digest for digest in self.catalog.digests if digest.date is None]
+        yield self.page("archive.html", "archive.html", "", months=by_month(self.catalog.digests), undated=undated)
         yield self.page("calendar.html", "calendar.html", "", months=calendar_months(self.catalog.digests),
-                        undated=[digest for digest in self.catalog.digests if digest.date is None])
+                        undated=undated)
         yield self.page("featured.html", "featured.html", "", ranked=[
             (paper, [self.catalog.digest(a.digest) for a in paper.appearances]) for paper in most_featured(self.catalog)])
         yield self.page("search.html", "search.html", "")
