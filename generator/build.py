@@ -1,4 +1,4 @@
-"""One build, top to bottom: config -> parse -> catalog -> render + search -> write.
+"""One build, top to bottom: config -> parse -> catalog -> topics -> render + search -> write.
 
 Each stage hands the next plain frozen dataclasses. Input problems from every file are
 gathered before anything is rendered, so a user sees them all in one run; nothing reaches
@@ -25,12 +25,13 @@ from generator.diagnostics import BuildError, Diagnostic, error, failing, warnin
 from generator.exports import Exports
 from generator.pages import load_pages
 from generator.parse import Dump, parse_dump
+from generator.topics import load_taxonomy, tag_papers
 from generator.render import OutputFile, SiteRenderer, Theme, default_theme_dir
 from generator.manifest import NAME as MARKER, Fingerprint, Manifest, fingerprint, read_state
 from generator.write import Staging, check_target, recover, write_site
 
 DUMP_SUFFIX = ".txt"
-STAGES = ("parse", "catalog", "render", "search", "write")
+STAGES = ("parse", "catalog", "topics", "render", "search", "write")
 T = TypeVar("T")
 
 
@@ -109,7 +110,8 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
     config, diagnostics = load_config(options.content / "site.toml")
     dumps, more = read_dumps(options.content / "digests", config, prints, None if options.force else cache)
     pages, page_problems = load_pages(options.content / "pages")
-    diagnostics += more + page_problems
+    taxonomy, topic_notes = load_taxonomy(options.content)
+    diagnostics += more + page_problems + topic_notes
     if failing(diagnostics, options.strict):
         raise BuildError(diagnostics)
     mark = clock.charge("parse", started)
@@ -117,6 +119,8 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
     names = Names({} if options.force else cache.names())
     catalog = build_catalog(dumps, names)
     mark = clock.charge("catalog", mark)
+    tagging = tag_papers(catalog.papers, taxonomy, None if options.force else cache)
+    mark = clock.charge("topics", mark)
     live, spare = cache.file_keys() if (options.out / MARKER).is_file() else ({}, None)
     reuse = {} if options.force else live
     staging = Staging(cache.spare, dict(spare)) if spare is not None and not options.force else None
@@ -129,10 +133,11 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
         check_accounting(dumps, catalog, written, names)
         return manifest(len(written)).marker()
 
-    exports = Exports(catalog, config, theme, tuple(pages), None if options.force else cache)
+    exports = Exports(catalog, config, theme, tuple(pages), None if options.force else cache, tagging)
     # The search index and the exports are made in processes of their own meanwhile.
     with Forked(lambda: search_index(catalog, reuse)) as search, Forked(exports.files) as exported:
-        renderer = SiteRenderer(catalog, config, theme, tuple(pages), reuse, salt=f"{prints.code} {prints.theme}")
+        renderer = SiteRenderer(catalog, config, theme, tuple(pages), reuse, salt=f"{prints.code} {prints.theme}",
+                                tagging=tagging)
         files = chain(clock.produce("render", progress(renderer.files(), renderer.page_count())),
                       clock.produce("search", search.files()),
                       clock.produce("render", exported.files()),

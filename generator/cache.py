@@ -7,6 +7,7 @@ git ignores it):
   files.marshal  path -> key of every file in <out>, and of every file in spare/
   names.marshal  title -> (paper key, slug), see catalog.Names
   records.marshal  each paper's papers.json record, by a hash of what it is made from (exports.py)
+  topics.marshal  each paper's topics, by a hash of its text, and the taxonomy they are from
   dumps/<hash>   a parsed dump, named by a hash of its bytes, its settings and the generator
   spare/         the site before last, which the writer turns into the next site (write.py)
 
@@ -112,6 +113,18 @@ class Cache:
 
     def record_records(self, records: dict[str, str]) -> None:
         self._save("records.marshal", records)
+
+    # -- topics ------------------------------------------------------------------------------
+
+    def topics(self, taxonomy: str) -> dict[bytes, tuple[str, ...]]:
+        """Each paper's topic slugs by a hash of its text, if tagged with this taxonomy."""
+        found = self._load("topics.marshal")
+        if isinstance(found, tuple) and len(found) == 2 and found[0] == taxonomy and isinstance(found[1], dict):
+            return found[1]
+        return {}
+
+    def record_topics(self, taxonomy: str, topics: dict[bytes, tuple[str, ...]]) -> None:
+        self._save("topics.marshal", (taxonomy, topics))
 
     # -- parsed dumps --------------------------------------------------------------------------
 

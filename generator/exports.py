@@ -22,19 +22,21 @@ from generator.catalog import Catalog, Digest, Paper
 from generator.config import SiteConfig
 from generator.links import urls
 from generator.pages import HandPage
+from generator.topics import Tagging, Taxonomy
 from generator.render import OutputFile, Theme, environment, flatten, long_date, newest_first
 
 FEED_DIGESTS = 30  # entries of feed.xml: the newest dated digests
 FEED_PAPERS = 50  # entries of papers.xml: the papers most recently seen for the first time
-RECORD_FORMAT = 1  # of a papers.json record; part of its cache key
+RECORD_FORMAT = 2  # of a papers.json record; part of its cache key
 
 
 class Exports:
     """Makes the machine-readable files of one catalog."""
 
     def __init__(self, catalog: Catalog, config: SiteConfig, theme: Theme, pages: tuple[HandPage, ...] = (),
-                 cache: Cache | None = None):
+                 cache: Cache | None = None, tagging: Tagging | None = None):
         self.catalog = catalog
+        self.tagging = tagging or Tagging(Taxonomy(), {})
         self.config = config
         self.pages = pages
         self.cache = cache
@@ -107,9 +109,10 @@ class Exports:
         records: dict[str, str] = {}
         for paper in self.catalog.papers:
             counts = ",".join(str(len(self.catalog.digest(a.digest).papers)) for a in paper.appearances)
-            key = hashlib.blake2b(f"{RECORD_FORMAT}{flatten(paper)}{counts}".encode("utf-8", "surrogateescape"),
-                                  digest_size=16).hexdigest()
-            records[key] = known.get(key) or encode(paper_record(paper, self.catalog))
+            topics = [topic.slug for topic in self.tagging.of(paper)]
+            made_of = f"{RECORD_FORMAT}{flatten(paper)}{counts}{topics}"
+            key = hashlib.blake2b(made_of.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+            records[key] = known.get(key) or encode(paper_record(paper, self.catalog, topics))
         if self.cache and records.keys() != known.keys():
             self.cache.record_records(records)
         site = encode({"title": self.config.title, "base_url": self.config.base_url})
@@ -118,11 +121,11 @@ class Exports:
     def render(self, template: str) -> bytes:
         text = self.env.get_template(template).render(
             site=self.config, catalog=self.catalog, base=self.config.base_url, pages=self.pages,
-            archive=newest_first(self.catalog.digests))
+            archive=newest_first(self.catalog.digests), topics=self.tagging.taxonomy.topics)
         return text.encode("utf-8")
 
 
-def paper_record(paper: Paper, catalog: Catalog) -> dict:
+def paper_record(paper: Paper, catalog: Catalog, topics: list[str]) -> dict:
     return {
         "title": paper.title,
         "slug": paper.slug,
@@ -130,6 +133,7 @@ def paper_record(paper: Paper, catalog: Catalog) -> dict:
         "page": f"papers/{paper.slug}.html",
         "markdown": f"papers/{paper.slug}.md",
         "links": urls(paper.abstract),
+        "topics": topics,
         "appearances": [
             {"digest": a.digest, "date": a.date.isoformat() if a.date else None,
              "position": a.position + 1, "of": len(catalog.digest(a.digest).papers)}

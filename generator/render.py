@@ -28,6 +28,7 @@ from generator.catalog import Appearance, Catalog, Digest, Paper
 from generator.config import SiteConfig
 from generator.links import badges, segments
 from generator.pages import HandPage
+from generator.topics import Tagging, Taxonomy, Topic, papers_by_topic
 
 RECENT = 10  # digests listed on the home page; the archive page lists them all
 MOST_FEATURED = 100  # papers on the "most featured" page
@@ -126,7 +127,8 @@ class SiteRenderer:
     """
 
     def __init__(self, catalog: Catalog, config: SiteConfig, theme: Theme, pages: tuple[HandPage, ...] = (),
-                 previous: Mapping[str, str] | None = None, salt: str = ""):
+                 previous: Mapping[str, str] | None = None, salt: str = "", tagging: Tagging | None = None,
+                 related: Mapping[str, tuple[str, ...]] | None = None):
         self.catalog = catalog
         self.config = config
         self.pages = pages
@@ -134,13 +136,17 @@ class SiteRenderer:
         self.newest_first = newest_first(catalog.digests)
         self.neighbours = neighbours(catalog.digests)
         self.previous = previous or {}
-        self.keys = PageKeys(catalog, f"{salt}\0{config!r}\0{pages!r}")
+        self.tagging = tagging or Tagging(Taxonomy(), {})
+        self.related = related or {}
+        # A paper's topics follow from its text and the taxonomy: the taxonomy in the salt covers them.
+        self.keys = PageKeys(catalog, f"{salt}\0{config!r}\0{pages!r}\0{self.tagging.taxonomy!r}", self.related)
 
     def page_count(self) -> int:
-        """How many files files() yields: index, archive, calendar, most featured, search, 404, each hand
-        page (and its twin, when published), and two per digest and per paper."""
+        """How many files files() yields: index, archive, calendar, most featured, topics, search, 404,
+        each topic and hand page (and its twin, when published), and two per digest and per paper."""
         twins = sum(hand.twin_is_safe for hand in self.pages)
-        return 6 + len(self.pages) + twins + 2 * (len(self.catalog.digests) + len(self.catalog.papers))
+        topics = len(self.tagging.taxonomy.topics)
+        return 7 + topics + len(self.pages) + twins + 2 * (len(self.catalog.digests) + len(self.catalog.papers))
 
     def files(self) -> Iterator[OutputFile]:
         latest = self.latest()
@@ -153,6 +159,11 @@ class SiteRenderer:
                         undated=undated)
         yield self.page("featured.html", "featured.html", "", ranked=[
             (paper, [self.catalog.digest(a.digest) for a in paper.appearances]) for paper in most_featured(self.catalog)])
+        listed = papers_by_topic(newest_papers(self.catalog), self.tagging)
+        yield self.page("topics.html", "topics.html", "", per_paper=self.tagging.taxonomy.per_paper, topics=[
+            (topic, len(listed[topic.slug])) for topic in self.tagging.taxonomy.topics])
+        for topic in self.tagging.taxonomy.topics:
+            yield self.topic_page(topic, listed[topic.slug])
         yield self.page("search.html", "search.html", "")
         yield self.page("404.html", "404.html", self.not_found_root())
         for hand in self.pages:
@@ -193,27 +204,40 @@ class SiteRenderer:
         if all(self.previous.get(path) == key for path in paths):
             yield from (OutputFile(path, None, key) for path in paths)
             return
-        context = dict(digest=digest, entries=self.digest_entries(digest), older=older, newer=newer)
+        entries = self.digest_entries(digest)
+        context = dict(digest=digest, entries=entries, older=older, newer=newer, topics=topic_counts(entries))
         yield self.page(paths[0], "digest.html", "../", key, **context)
         yield self.page(paths[1], "digest.md", "../", key, **context)
+
+    def topic_page(self, topic: Topic, papers: list[Paper]) -> OutputFile:
+        """A topic's papers, newest first. Keyed by its papers' own page keys (which cover all
+        that is shown of them), so a topic no new paper joined is not rendered again."""
+        path = f"topics/{topic.slug}.html"
+        key = self.keys.hash("topic", flatten(topic) + "".join([self.keys.paper(paper) for paper in papers]))
+        if self.previous.get(path) == key:
+            return OutputFile(path, None, key)
+        return self.page(path, "topic.html", "../", key, topic=topic, months=by_latest_month(papers),
+                         count=len(papers))
 
     def paper_files(self, paper: Paper) -> Iterator[OutputFile]:
         digests = [self.catalog.digest(appearance.digest) for appearance in paper.appearances]
         around = [self.keys.around(appearance) for appearance in paper.appearances]
+        related = [self.keys.neighbour(key) for key in self.related.get(paper.key, ())]
         context = dict(paper=paper, appearances=list(zip(paper.appearances, digests)), around=around,
-                       context_digest=paper.latest.digest)
+                       context_digest=paper.latest.digest, topics=self.tagging.of(paper), related=related)
         html, markdown = paper_paths(paper)
         key = self.keys.paper(paper)
         yield self.page(html, "paper.html", "../", key, **context)
         yield self.page(markdown, "paper.md", "../", key, **context)
 
     def digest_entries(self, digest: Digest) -> list[dict]:
-        """Each paper of a digest with the other digests it was in, and whether it is new here."""
+        """Each paper of a digest with the other digests it was in, whether it is new here, and its topics."""
         entries = []
         for key in digest.papers:
             paper = self.catalog.paper(key)
             others = [self.catalog.digest(a.digest) for a in paper.appearances if a.digest != digest.slug]
-            entries.append(dict(paper=paper, others=others, new=paper.appearances[0].digest == digest.slug))
+            entries.append(dict(paper=paper, others=others, new=paper.appearances[0].digest == digest.slug,
+                                topics=self.tagging.of(paper)))
         return entries
 
     def latest(self) -> Digest | None:
@@ -257,14 +281,16 @@ class Around:
 
 class PageKeys:
     """The key of a paper or digest page: a hash of every field of every object its template is
-    given, plus a salt for everything shared (generator, theme, settings, hand pages).
+    given (the paper, its digests, its neighbours there, its related papers), plus a salt for
+    everything shared (generator, theme, settings, hand pages, topic taxonomy).
 
     Fields are read generically from the dataclasses, so a field added later is covered
     without anyone remembering to add it here. A paper's text is hashed once and reused by
     each digest page that lists it."""
 
-    def __init__(self, catalog: Catalog, salt: str):
+    def __init__(self, catalog: Catalog, salt: str, related: Mapping[str, tuple[str, ...]] | None = None):
         self.catalog = catalog
+        self.related = related or {}
         self.salt = hashlib.blake2b(salt.encode("utf-8", "surrogateescape"), digest_size=16)
         self.digest_hash = {digest.slug: self.hash("d", flatten(digest)) for digest in catalog.digests}
         self.papers: dict[str, str] = {}  # Paper.key -> key of its page
@@ -275,7 +301,8 @@ class PageKeys:
         if key is None:
             digests = "".join([self.digest_hash[appearance.digest] for appearance in paper.appearances])
             around = "".join([self.around_text(appearance) for appearance in paper.appearances])
-            key = self.papers[paper.key] = self.hash("paper", flatten(paper) + digests + around)
+            related = "".join([self.neighbour_text(other) for other in self.related.get(paper.key, ())])
+            key = self.papers[paper.key] = self.hash("paper", flatten(paper) + digests + around + f"[{related}]")
         return key
 
     def around_text(self, appearance: Appearance) -> str:
@@ -397,6 +424,31 @@ def most_featured(catalog: Catalog) -> list[Paper]:
     order = {digest.slug: number for number, digest in enumerate(catalog.digests)}
     repeated.sort(key=lambda paper: (-len(paper.appearances), -order[paper.latest.digest], paper.slug))
     return repeated[:MOST_FEATURED]
+
+
+def newest_papers(catalog: Catalog) -> list[Paper]:
+    """Papers by their latest appearance, newest first (undated-only papers last), then by rank there."""
+    order = {digest.slug: number for number, digest in enumerate(catalog.digests)}
+    return sorted(catalog.papers, key=lambda paper: (paper.latest.date is None, -order[paper.latest.digest],
+                                                   paper.latest.position))
+
+
+def by_latest_month(papers: list[Paper]) -> list[tuple[str, list[Paper]]]:
+    """Papers grouped by the month they were last featured, in the order given; undated last."""
+    months: dict[str, list[Paper]] = {}
+    for paper in papers:
+        day = paper.latest.date
+        months.setdefault(f"{day:%B} {day.year}" if day else "Undated", []).append(paper)
+    return list(months.items())
+
+
+def topic_counts(entries: list[dict]) -> list[tuple[Topic, int]]:
+    """The topics of a digest's papers with how many papers have each, most first, then by name."""
+    counts: dict[Topic, int] = {}
+    for entry in entries:
+        for topic in entry["topics"]:
+            counts[topic] = counts.get(topic, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0].name))
 
 
 def by_month(digests: tuple[Digest, ...]) -> list[tuple[str, list[Digest]]]:

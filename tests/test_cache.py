@@ -77,8 +77,15 @@ def respell_a_title(content: Path) -> None:
         dump((title.upper(), ABSTRACT.format("shouting")), date="Mar 21"), encoding="utf-8")
 
 
+def edit_taxonomy(content: Path) -> None:
+    """The site's own topics.toml replaces the default: topic pages, tags and filters follow."""
+    (content / "topics.toml").write_text(
+        '[[topic]]\nname = "Tides"\nkeywords = ["tidal", "tides"]\n\n'
+        '[[topic]]\nname = "Diffusion models"\nkeywords = ["diffusion"]\n', encoding="utf-8")
+
+
 CHANGES = [newer_digest, edit_abstract, older_digest, remove_digest, respell_a_title, retitle_site,
-           override_template, drop_hand_page]
+           override_template, drop_hand_page, edit_taxonomy]
 
 
 def test_each_incremental_build_equals_a_clean_build(tmp_path):

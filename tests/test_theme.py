@@ -372,3 +372,22 @@ def test_the_digest_filters_show_papers_with_code_new_or_returning(site, tab):
     expect(tab.locator("ol.papers > li.paper:visible")).to_have_count(returning)
     assert new + returning == total
     assert tab.problems == []
+
+
+def test_the_topic_filter_shows_one_topic_and_the_counts_it_offers(site, tab):
+    tab.goto(site + "digests/2025-03-14.html")
+    options = tab.locator("#topic-filter option")
+    assert options.count() > 3
+    label = options.nth(1).inner_text()  # the most common topic of this digest
+    name, count = re.fullmatch(r"(.+) \((\d+)\)", label).groups()
+    tab.get_by_label("topic").select_option(label=label)
+    visible = tab.locator("ol.papers > li.paper:visible")
+    expect(visible).to_have_count(int(count))
+    for paper in visible.all():  # each shown paper carries that topic's tag
+        expect(paper.locator("a.tag").filter(has_text=re.compile(f"^{re.escape(name)}$"))).to_have_count(1)
+    tab.get_by_label("only with code").check()  # filters combine
+    assert tab.locator("ol.papers > li.paper:visible").count() <= int(count)
+    tab.get_by_label("only with code").uncheck()
+    tab.get_by_label("topic").select_option(value="")
+    expect(tab.locator("ol.papers > li.paper:visible")).to_have_count(tab.locator("ol.papers > li.paper").count())
+    assert tab.problems == []

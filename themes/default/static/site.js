@@ -102,18 +102,20 @@
     if (action && action()) { event.preventDefault(); }
   }
 
-  /* Digest pages: show all papers, only the new or the returning ones, and only those whose
-   * abstract links to code. */
+  /* Digest pages: show all papers, only the new or the returning ones, only those whose
+   * abstract links to code, and only those of one topic. */
   function setUpFilters() {
     var filters = document.getElementById("filters");
     if (!filters) { return; }
     filters.hidden = false;
     function apply() {
       var seen = filters.elements.seen.value, code = filters.elements["has-code"].checked;
+      var topicBox = filters.elements.topic, topic = topicBox ? topicBox.value : "";
       document.querySelectorAll("ol.papers > li.paper").forEach(function (paper) {
         var isNew = paper.hasAttribute("data-new");
+        var topics = (paper.getAttribute("data-topics") || "").split(" ");
         paper.hidden = (seen === "new" && !isNew) || (seen === "returning" && isNew)
-          || (code && !paper.hasAttribute("data-code"));
+          || (code && !paper.hasAttribute("data-code")) || (topic !== "" && topics.indexOf(topic) === -1);
       });
     }
     filters.addEventListener("change", apply);
