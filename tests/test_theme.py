@@ -25,6 +25,8 @@ PAGES = {  # name -> path inside the site (the paper is found by its title)
     "archive": "archive.html",
     "featured": "featured.html",
     "calendar": "calendar.html",
+    "topics": "topics.html",
+    "topic": "topics/diffusion-models.html",
     "search": "search.html?q=diffusion",
 }
 
