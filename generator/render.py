@@ -128,7 +128,9 @@ class SiteRenderer:
 
     def __init__(self, catalog: Catalog, config: SiteConfig, theme: Theme, pages: tuple[HandPage, ...] = (),
                  previous: Mapping[str, str] | None = None, salt: str = "", tagging: Tagging | None = None,
-                 related: Mapping[str, tuple[str, ...]] | None = None):
+                 related: Callable[[], Mapping[str, tuple[str, ...]]] | None = None):
+        """`related` gives each paper's related papers (Paper.key -> keys, most related first); it
+        is called once, when the first paper page is reached (build.py computes them meanwhile)."""
         self.catalog = catalog
         self.config = config
         self.pages = pages
@@ -137,9 +139,8 @@ class SiteRenderer:
         self.neighbours = neighbours(catalog.digests)
         self.previous = previous or {}
         self.tagging = tagging or Tagging(Taxonomy(), {})
-        self.related = related or {}
         # A paper's topics follow from its text and the taxonomy: the taxonomy in the salt covers them.
-        self.keys = PageKeys(catalog, f"{salt}\0{config!r}\0{pages!r}\0{self.tagging.taxonomy!r}", self.related)
+        self.keys = PageKeys(catalog, f"{salt}\0{config!r}\0{pages!r}\0{self.tagging.taxonomy!r}", related)
 
     def page_count(self) -> int:
         """How many files files() yields: index, archive, calendar, most featured, topics, search, 404,
@@ -210,10 +211,10 @@ class SiteRenderer:
         yield self.page(paths[1], "digest.md", "../", key, **context)
 
     def topic_page(self, topic: Topic, papers: list[Paper]) -> OutputFile:
-        """A topic's papers, newest first. Keyed by its papers' own page keys (which cover all
-        that is shown of them), so a topic no new paper joined is not rendered again."""
+        """A topic's papers, newest first. Keyed by what it shows of its papers (PageKeys.content),
+        so a topic no paper joined or changed in is not rendered again."""
         path = f"topics/{topic.slug}.html"
-        key = self.keys.hash("topic", flatten(topic) + "".join([self.keys.paper(paper) for paper in papers]))
+        key = self.keys.hash("topic", flatten(topic) + "".join([self.keys.content(paper) for paper in papers]))
         if self.previous.get(path) == key:
             return OutputFile(path, None, key)
         return self.page(path, "topic.html", "../", key, topic=topic, months=by_latest_month(papers),
@@ -222,7 +223,7 @@ class SiteRenderer:
     def paper_files(self, paper: Paper) -> Iterator[OutputFile]:
         digests = [self.catalog.digest(appearance.digest) for appearance in paper.appearances]
         around = [self.keys.around(appearance) for appearance in paper.appearances]
-        related = [self.keys.neighbour(key) for key in self.related.get(paper.key, ())]
+        related = [self.keys.neighbour(key) for key in self.keys.related().get(paper.key, ())]
         context = dict(paper=paper, appearances=list(zip(paper.appearances, digests)), around=around,
                        context_digest=paper.latest.digest, topics=self.tagging.of(paper), related=related)
         html, markdown = paper_paths(paper)
@@ -288,21 +289,39 @@ class PageKeys:
     without anyone remembering to add it here. A paper's text is hashed once and reused by
     each digest page that lists it."""
 
-    def __init__(self, catalog: Catalog, salt: str, related: Mapping[str, tuple[str, ...]] | None = None):
+    def __init__(self, catalog: Catalog, salt: str, related: Callable[[], Mapping[str, tuple[str, ...]]] | None = None):
         self.catalog = catalog
-        self.related = related or {}
+        self._related = related or dict
+        self.related_found: Mapping[str, tuple[str, ...]] | None = None
         self.salt = hashlib.blake2b(salt.encode("utf-8", "surrogateescape"), digest_size=16)
         self.digest_hash = {digest.slug: self.hash("d", flatten(digest)) for digest in catalog.digests}
+        self.contents: dict[str, str] = {}  # Paper.key -> hash of the paper and its digests
         self.papers: dict[str, str] = {}  # Paper.key -> key of its page
         self.neighbours: dict[str, str] = {}  # Paper.key -> flatten() of it as a Neighbour
 
-    def paper(self, paper: Paper) -> str:
-        key = self.papers.get(paper.key)
+    def related(self) -> Mapping[str, tuple[str, ...]]:
+        """Each paper's related papers, asked for only when a paper page's key is first needed:
+        they may still be being computed in another process (build.py) until then."""
+        if self.related_found is None:
+            self.related_found = self._related()
+        return self.related_found
+
+    def content(self, paper: Paper) -> str:
+        """What lists of papers (digest and topic pages) show of a paper: the paper itself and
+        the digests it was in."""
+        key = self.contents.get(paper.key)
         if key is None:
             digests = "".join([self.digest_hash[appearance.digest] for appearance in paper.appearances])
+            key = self.contents[paper.key] = self.hash("paper", flatten(paper) + digests)
+        return key
+
+    def paper(self, paper: Paper) -> str:
+        """A paper page's key: its content, the papers next to it in each digest, its related papers."""
+        key = self.papers.get(paper.key)
+        if key is None:
             around = "".join([self.around_text(appearance) for appearance in paper.appearances])
-            related = "".join([self.neighbour_text(other) for other in self.related.get(paper.key, ())])
-            key = self.papers[paper.key] = self.hash("paper", flatten(paper) + digests + around + f"[{related}]")
+            related = "".join([self.neighbour_text(other) for other in self.related().get(paper.key, ())])
+            key = self.papers[paper.key] = self.hash("page", f"{self.content(paper)}{around}[{related}]")
         return key
 
     def around_text(self, appearance: Appearance) -> str:
@@ -333,7 +352,7 @@ class PageKeys:
 
     def digest(self, digest: Digest, older: Digest | None, newer: Digest | None) -> str:
         around = "".join(self.digest_hash[d.slug] if d else "-" for d in (older, newer))
-        papers = "".join([self.paper(self.catalog.paper(key)) for key in digest.papers])
+        papers = "".join([self.content(self.catalog.paper(key)) for key in digest.papers])
         return self.hash("digest", self.digest_hash[digest.slug] + around + papers)
 
     def hash(self, kind: str, text: str) -> str:
