@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: site test system-deps bench clean
+.PHONY: site serve test system-deps bench clean
 
 # The package and its runtime dependencies, in a virtual environment of its own.
 $(VENV)/.installed: pyproject.toml
@@ -21,6 +21,10 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 ## Build site/ from content/.
 site: $(VENV)/.installed
 	$(BIN)/paperdigest build
+
+## Build site/, serve it on http://127.0.0.1:8000/, rebuild and reload pages on changes (Ctrl-C stops).
+serve: $(VENV)/.installed
+	$(BIN)/paperdigest serve
 
 # axe-core, the accessibility checker the browser tests inject, pinned, from the npm registry.
 AXE_VERSION := 4.14.1
