@@ -17,6 +17,7 @@ import operator
 import multiprocessing as mp
 import os
 import re
+import signal
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePath
@@ -391,7 +392,11 @@ _WORKER: SiteRenderer | None = None  # the renderer a forked worker inherited (o
 
 
 def _adopt(renderer: SiteRenderer) -> None:
+    """A worker's start. Ctrl-C, which a terminal sends to every process of the group, is the
+    build's to handle: it ends its workers itself, and a worker's own KeyboardInterrupt would
+    only print a traceback."""
     global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = renderer
 
 
