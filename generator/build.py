@@ -1,4 +1,4 @@
-"""One build, top to bottom: config -> parse -> catalog -> topics -> render + search -> write.
+"""One build, top to bottom: config -> parse -> catalog -> topics -> render + related + search -> write.
 
 Each stage hands the next plain frozen dataclasses. Input problems from every file are
 gathered before anything is rendered, so a user sees them all in one run; nothing reaches
@@ -31,7 +31,7 @@ from generator.manifest import NAME as MARKER, Fingerprint, Manifest, fingerprin
 from generator.write import Staging, check_target, recover, write_site
 
 DUMP_SUFFIX = ".txt"
-STAGES = ("parse", "catalog", "topics", "render", "search", "write")
+STAGES = ("parse", "catalog", "topics", "related", "render", "search", "write")
 T = TypeVar("T")
 
 
@@ -57,26 +57,36 @@ class BuildSummary:
 
 class Stopwatch:
     """Seconds per stage. Rendering streams into writing, so time spent producing each file is
-    charged to the stage that produced it and the rest of the write to "write"."""
+    charged to the stage that produced it and the rest of the write to "write". Time a stage
+    spends waiting for another process's result is charged to that result's stage instead."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.waited = 0.0  # seconds charged by wait(), so produce() does not count them again
 
-    def charge(self, stage: str, started: float) -> float:
+    def charge(self, stage: str, started: float, less: float = 0.0) -> float:
         now = time.perf_counter()
-        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - started
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - started - less
         return now
+
+    def wait(self, stage: str, get: Callable[[], T]) -> T:
+        started = time.perf_counter()
+        try:
+            return get()
+        finally:
+            self.waited += time.perf_counter() - started
+            self.charge(stage, started)
 
     def produce(self, stage: str, items: Iterable[T]) -> Iterator[T]:
         iterator = iter(items)
         while True:
-            started = time.perf_counter()
+            started, waited = time.perf_counter(), self.waited
             try:
                 item = next(iterator)
             except StopIteration:
-                self.charge(stage, started)
+                self.charge(stage, started, self.waited - waited)
                 return
-            self.charge(stage, started)
+            self.charge(stage, started, self.waited - waited)
             yield item
 
 
@@ -134,10 +144,12 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
         return manifest(len(written)).marker()
 
     exports = Exports(catalog, config, theme, tuple(pages), None if options.force else cache, tagging)
-    # The search index and the exports are made in processes of their own meanwhile.
-    with Forked(lambda: search_index(catalog, reuse)) as search, Forked(exports.files) as exported:
+    # The search index, the exports and the related papers are made in processes of their own
+    # meanwhile; pages wait for the related papers only when the first paper page is reached.
+    with Forked(lambda: search_index(catalog, reuse)) as search, Forked(exports.files) as exported, \
+            Forked(lambda: related_stage(catalog)) as related:
         renderer = SiteRenderer(catalog, config, theme, tuple(pages), reuse, salt=f"{prints.code} {prints.theme}",
-                                tagging=tagging)
+                                tagging=tagging, related=lambda: clock.wait("related", related.value))
         files = chain(clock.produce("render", progress(renderer.files(), renderer.page_count())),
                       clock.produce("search", search.files()),
                       clock.produce("render", exported.files()),
@@ -163,6 +175,14 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
     stages = tuple((name, clock.seconds[name]) for name in STAGES if name in clock.seconds)
     return BuildSummary(catalog.entries_read, len(catalog.papers), len(catalog.digests), len(written),
                         total, tuple(diagnostics), stages)
+
+
+def related_stage(catalog: Catalog) -> list[dict[str, tuple[str, ...]]]:
+    """Each paper's related papers. related.py (scipy: 0.2 s to import) is imported here, in the
+    forked process that runs it, like search.py."""
+    from generator.related import related_papers
+
+    return [related_papers(catalog.papers)]
 
 
 def search_index(catalog: Catalog, reuse: Mapping[str, str]) -> Iterator[OutputFile]:
@@ -211,6 +231,11 @@ class Forked:
         finally:
             os._exit(status)
 
+    def value(self):
+        """The one thing a stage that makes a single value made (it makes a list of one)."""
+        (found,) = list(self.files())
+        return found
+
     def files(self) -> Iterator[OutputFile]:
         if not self.pid:
             yield from self.make()
@@ -219,7 +244,7 @@ class Forked:
             try:
                 kind, payload = self.receive.recv()
             except EOFError:
-                raise RuntimeError("the search index process ended without its files") from None
+                raise RuntimeError("a forked build stage ended without its results") from None
             if kind == "error":
                 raise payload
             if kind == "done":

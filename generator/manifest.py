@@ -24,7 +24,7 @@ from generator import __version__
 from generator.diagnostics import Diagnostic, Level
 
 NAME = ".paperdigest"
-LIBRARIES = ("jinja2", "markdown", "python-slugify", "lunr", "numpy", "markupsafe", "feedgen", "lxml")
+LIBRARIES = ("jinja2", "markdown", "python-slugify", "lunr", "numpy", "scipy", "markupsafe", "feedgen", "lxml")
 GENERATOR = Path(__file__).resolve().parent
 
 
