@@ -204,3 +204,33 @@ def test_the_home_chart_is_well_formed_svg_with_a_bar_per_digest(seeds_site):
         assert group.find(f"{ns}title").text.endswith(f"{new} new, {len(digest.papers) - new} returning")
         heights = [float(rect.get("height")) for rect in group.findall(f"{ns}rect")]
         assert abs(sum(heights) - 120 * len(digest.papers) / tallest) < 0.02
+
+
+def test_each_paper_page_lists_its_related_papers_in_order(seeds_site):
+    """The pages show what related.py computes for the catalog: up to five, most related first,
+    never the paper itself, in the HTML page and its Markdown twin alike."""
+    from support import CONTENT
+
+    from generator.build import read_dumps
+    from generator.catalog import build_catalog
+    from generator.config import load_config
+    from generator.manifest import fingerprint
+    from generator.related import related_papers
+    from generator.render import default_theme_dir
+
+    config, _ = load_config(CONTENT / "site.toml")
+    dumps, _ = read_dumps(CONTENT / "digests", config, fingerprint(CONTENT, (default_theme_dir(),), False))
+    catalog = build_catalog(dumps)
+    related = related_papers(catalog.papers)
+    shown = 0
+    for paper in catalog.papers:
+        html = (seeds_site / "papers" / f"{paper.slug}.html").read_text(encoding="utf-8")
+        section = re.search(r'id="related-heading".*?</ul>', html, re.S)
+        listed = re.findall(r'<li><a href="([^"]+)\.html">', section.group()) if section else []
+        expected = [catalog.paper(key).slug for key in related[paper.key]]
+        assert listed == expected and paper.slug not in listed and len(listed) <= 5
+        twin = (seeds_site / "papers" / f"{paper.slug}.md").read_text(encoding="utf-8")
+        assert re.findall(r"^- \[.*\]\(([^)]+)\.md\)$", twin.split("## Related papers")[1].split("## Featured in")[0],
+                          re.M) == expected if expected else "## Related papers" not in twin
+        shown += bool(listed)
+    assert shown > 0.9 * len(catalog.papers)
