@@ -34,6 +34,7 @@ from generator.topics import Tagging, Taxonomy, Topic, papers_by_topic
 RECENT = 10  # digests listed on the home page; the archive page lists them all
 MOST_FEATURED = 100  # papers on the "most featured" page
 CHART_DIGESTS = 60  # digests in the home page's chart
+TOPIC_LATEST = 50  # papers on a topic's own page (its month pages list them all)
 PARALLEL_MIN_PAPERS = 1000  # below this, starting workers costs more than it saves
 MAX_WORKERS = 4
 BATCH = 100  # papers per task handed to a worker
@@ -147,8 +148,14 @@ class SiteRenderer:
         """How many files files() yields: index, archive, calendar, most featured, topics, search, 404,
         each topic and hand page (and its twin, when published), and two per digest and per paper."""
         twins = sum(hand.twin_is_safe for hand in self.pages)
-        topics = len(self.tagging.taxonomy.topics)
+        topics = sum(1 + len(months) for months in self.topic_months.values())
         return 7 + topics + len(self.pages) + twins + 2 * (len(self.catalog.digests) + len(self.catalog.papers))
+
+    @functools.cached_property
+    def topic_months(self) -> dict[str, list[Month]]:
+        """Each topic's papers by the month they were last featured in, newest first."""
+        listed = papers_by_topic(newest_papers(self.catalog), self.tagging)
+        return {slug: by_latest_month(papers) for slug, papers in listed.items()}
 
     def files(self) -> Iterator[OutputFile]:
         latest = self.latest()
@@ -161,11 +168,11 @@ class SiteRenderer:
                         undated=undated)
         yield self.page("featured.html", "featured.html", "", ranked=[
             (paper, [self.catalog.digest(a.digest) for a in paper.appearances]) for paper in most_featured(self.catalog)])
-        listed = papers_by_topic(newest_papers(self.catalog), self.tagging)
         yield self.page("topics.html", "topics.html", "", per_paper=self.tagging.taxonomy.per_paper, topics=[
-            (topic, len(listed[topic.slug])) for topic in self.tagging.taxonomy.topics])
+            (topic, sum(len(month.papers) for month in self.topic_months[topic.slug]))
+            for topic in self.tagging.taxonomy.topics])
         for topic in self.tagging.taxonomy.topics:
-            yield self.topic_page(topic, listed[topic.slug])
+            yield from self.topic_pages(topic, self.topic_months[topic.slug])
         yield self.page("search.html", "search.html", "")
         yield self.page("404.html", "404.html", self.not_found_root())
         for hand in self.pages:
@@ -211,15 +218,32 @@ class SiteRenderer:
         yield self.page(paths[0], "digest.html", "../", key, **context)
         yield self.page(paths[1], "digest.md", "../", key, **context)
 
-    def topic_page(self, topic: Topic, papers: list[Paper]) -> OutputFile:
-        """A topic's papers, newest first. Keyed by what it shows of its papers (PageKeys.content),
-        so a topic no paper joined or changed in is not rendered again."""
-        path = f"topics/{topic.slug}.html"
-        key = self.keys.hash("topic", flatten(topic) + "".join([self.keys.content(paper) for paper in papers]))
+    def topic_pages(self, topic: Topic, months: list[Month]) -> Iterator[OutputFile]:
+        """A topic's page (its newest papers and its months) and a page per month listing the
+        papers last featured then. At 30,000 papers one page per topic would be 11 MB in all,
+        rendered again whenever a digest adds a paper to it; by month, a new digest re-renders
+        only the topic pages and the months its papers left or joined.
+
+        Each page is keyed by what it shows of its papers (PageKeys.content)."""
+        summary = "".join(f"{month.slug}:{len(month.papers)}," for month in months)
+        latest = [paper for month in months for paper in month.papers][:TOPIC_LATEST]
+        yield self.keyed(f"topics/{topic.slug}.html", "topic.html", "../",
+                         flatten(topic) + summary + self.content_keys(latest),
+                         topic=topic, months=months, latest=latest, month=None)
+        for month in months:
+            yield self.keyed(f"topics/{topic.slug}/{month.slug}.html", "topic.html", "../../",
+                             flatten(topic) + summary + month.slug + self.content_keys(month.papers),
+                             topic=topic, months=months, latest=month.papers, month=month)
+
+    def content_keys(self, papers: list[Paper]) -> str:
+        return "".join([self.keys.content(paper) for paper in papers])
+
+    def keyed(self, path: str, template: str, root: str, made_of: str, **context) -> OutputFile:
+        """A page whose key is a hash of `made_of`: reused when the last build's key is the same."""
+        key = self.keys.hash(path, made_of)
         if self.previous.get(path) == key:
             return OutputFile(path, None, key)
-        return self.page(path, "topic.html", "../", key, topic=topic, months=by_latest_month(papers),
-                         count=len(papers))
+        return self.page(path, template, root, key, **context)
 
     def paper_files(self, paper: Paper) -> Iterator[OutputFile]:
         digests = [self.catalog.digest(appearance.digest) for appearance in paper.appearances]
@@ -457,13 +481,23 @@ def newest_papers(catalog: Catalog) -> list[Paper]:
                                                    paper.latest.position))
 
 
-def by_latest_month(papers: list[Paper]) -> list[tuple[str, list[Paper]]]:
+@dataclass(frozen=True)
+class Month:
+    """Papers last featured in one month (or, with slug "undated", only in undated digests)."""
+
+    slug: str  # YYYY-MM, or "undated"
+    label: str  # "March 2025", or "Undated"
+    papers: tuple[Paper, ...]
+
+
+def by_latest_month(papers: list[Paper]) -> list[Month]:
     """Papers grouped by the month they were last featured, in the order given; undated last."""
-    months: dict[str, list[Paper]] = {}
+    months: dict[tuple[str, str], list[Paper]] = {}
     for paper in papers:
         day = paper.latest.date
-        months.setdefault(f"{day:%B} {day.year}" if day else "Undated", []).append(paper)
-    return list(months.items())
+        month = (f"{day:%Y-%m}", f"{day:%B} {day.year}") if day else ("undated", "Undated")
+        months.setdefault(month, []).append(paper)
+    return [Month(slug, label, tuple(listed)) for (slug, label), listed in months.items()]
 
 
 def topic_counts(entries: list[dict]) -> list[tuple[Topic, int]]:

@@ -162,7 +162,9 @@ def papers_json(site: Path) -> list[dict]:
     return json.loads((site / "papers.json").read_text(encoding="utf-8"))["papers"]
 
 
-def test_every_topic_has_a_page_listing_exactly_its_papers_newest_first(seeds_site):
+def test_every_topic_has_pages_listing_exactly_its_papers_newest_first(seeds_site):
+    """A topic's page lists its most recently featured papers and links a page per month; the
+    month pages together list every paper of the topic, each once, newest first."""
     import re
 
     taxonomy, _ = load_taxonomy(Path("/nonexistent"))
@@ -170,12 +172,19 @@ def test_every_topic_has_a_page_listing_exactly_its_papers_newest_first(seeds_si
     index = (seeds_site / "topics.html").read_text(encoding="utf-8")
     for topic in taxonomy.topics:
         html = (seeds_site / "topics" / f"{topic.slug}.html").read_text(encoding="utf-8")
-        listed = re.findall(r'<li><a href="\.\./papers/([^"]+)\.html">', html)
+        months = re.findall(rf'<a href="\.\./topics/{topic.slug}/([^"]+)\.html"', html)
+        listed = [slug for month in months for slug in re.findall(
+            r'<li><a href="\.\./\.\./papers/([^"]+)\.html">',
+            (seeds_site / "topics" / topic.slug / f"{month}.html").read_text(encoding="utf-8"))]
         tagged = [r for r in records if topic.slug in r["topics"]]
         assert sorted(listed) == sorted(r["slug"] for r in tagged), topic.slug
+        assert re.findall(r'<li><a href="\.\./papers/([^"]+)\.html">', html) == listed[:50]
         last_seen = {r["slug"]: max((a["date"] or "0000") for a in r["appearances"]) for r in tagged}
         dated = [last_seen[slug] for slug in listed if last_seen[slug] != "0000"]
         assert dated == sorted(dated, reverse=True), topic.slug
+        dated_months = [month for month in months if month != "undated"]
+        assert dated_months == sorted(dated_months, reverse=True)
+        assert "undated" not in months or months[-1] == "undated"
         assert f'topics/{topic.slug}.html">{topic.name}</a> <span class="count">{len(tagged)} paper' in index
     assert sum(bool(r["topics"]) for r in records) > 0.8 * len(records)  # the taxonomy covers the seeds
 
