@@ -149,7 +149,8 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
     with Forked(lambda: search_index(catalog, reuse)) as search, Forked(exports.files) as exported, \
             Forked(lambda: related_stage(catalog)) as related:
         renderer = SiteRenderer(catalog, config, theme, tuple(pages), reuse, salt=f"{prints.code} {prints.theme}",
-                                tagging=tagging, related=lambda: clock.wait("related", related.value))
+                                tagging=tagging, related=lambda: clock.wait("related", related.value),
+                                compiled=None if options.force else cache.root / "templates")
         files = chain(clock.produce("render", progress(renderer.files(), renderer.page_count())),
                       clock.produce("search", search.files()),
                       clock.produce("render", exported.files()),

@@ -8,6 +8,7 @@ git ignores it):
   names.marshal  title -> (paper key, slug), see catalog.Names
   records.marshal  each paper's papers.json record, by a hash of what it is made from (exports.py)
   topics.marshal  each paper's topics, by a hash of its text, and the taxonomy they are from
+  templates/     the theme's templates compiled by Jinja, by a hash of their source
   dumps/<hash>   a parsed dump, named by a hash of its bytes, its settings and the generator
   spare/         the site before last, which the writer turns into the next site (write.py)
 

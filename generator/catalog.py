@@ -44,9 +44,10 @@ class Paper:
     abstract: str
     appearances: tuple[Appearance, ...]  # in digest order (oldest first, undated last)
 
-    @property
+    @cached_property
     def latest(self) -> Appearance:
-        """The most recent appearance: the newest dated one; an undated one only if all are."""
+        """The most recent appearance: the newest dated one; an undated one only if all are.
+        (Worked out once: pages and orderings ask for it ~150,000 times at 30,000 papers.)"""
         dated = [appearance for appearance in self.appearances if appearance.date is not None]
         return dated[-1] if dated else self.appearances[-1]
 

@@ -22,8 +22,9 @@ from generator.catalog import Catalog, Digest, Paper
 from generator.config import SiteConfig
 from generator.links import urls
 from generator.pages import HandPage
-from generator.topics import Tagging, Taxonomy
-from generator.render import OutputFile, Theme, environment, flatten, long_date, newest_first
+from generator.topics import Tagging, Taxonomy, Topic, papers_by_topic
+from generator.render import (Month, OutputFile, Theme, by_latest_month, environment, flatten, long_date,
+                              newest_first, newest_papers)
 
 FEED_DIGESTS = 30  # entries of feed.xml: the newest dated digests
 FEED_PAPERS = 50  # entries of papers.xml: the papers most recently seen for the first time
@@ -40,7 +41,7 @@ class Exports:
         self.config = config
         self.pages = pages
         self.cache = cache
-        self.env = environment(theme)
+        self.env = environment(theme, cache.root / "templates" if cache else None)
         self.dated = [digest for digest in catalog.digests if digest.date is not None]
 
     def files(self) -> Iterator[OutputFile]:
@@ -118,10 +119,15 @@ class Exports:
         site = encode({"title": self.config.title, "base_url": self.config.base_url})
         return f'{{"site":{site},"papers":[{",".join(records.values())}]}}\n'.encode("utf-8")
 
+    def topic_months(self) -> list[tuple[Topic, list[Month]]]:
+        """Each topic with its month pages, as render.py makes them (for the sitemap)."""
+        listed = papers_by_topic(newest_papers(self.catalog), self.tagging)
+        return [(topic, by_latest_month(listed[topic.slug])) for topic in self.tagging.taxonomy.topics]
+
     def render(self, template: str) -> bytes:
         text = self.env.get_template(template).render(
             site=self.config, catalog=self.catalog, base=self.config.base_url, pages=self.pages,
-            archive=newest_first(self.catalog.digests), topics=self.tagging.taxonomy.topics)
+            archive=newest_first(self.catalog.digests), topics=self.topic_months() if template == "sitemap.xml" else ())
         return text.encode("utf-8")
 
 

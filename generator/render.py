@@ -83,9 +83,14 @@ def default_theme_dir() -> Path:
     return installed if installed.is_dir() else here.parent / "themes" / "default"
 
 
-def environment(theme: Theme) -> jinja2.Environment:
+def environment(theme: Theme, compiled: Path | None = None) -> jinja2.Environment:
+    """The templates' environment. `compiled` is a folder (in the build cache) where Jinja keeps
+    each template compiled, by a hash of its source: compiling them takes ~0.2 s a build."""
+    if compiled is not None:
+        compiled.mkdir(parents=True, exist_ok=True)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(base / "templates") for base in theme.dirs]),
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled is not None else None,
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True, default=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -130,13 +135,13 @@ class SiteRenderer:
 
     def __init__(self, catalog: Catalog, config: SiteConfig, theme: Theme, pages: tuple[HandPage, ...] = (),
                  previous: Mapping[str, str] | None = None, salt: str = "", tagging: Tagging | None = None,
-                 related: Callable[[], Mapping[str, tuple[str, ...]]] | None = None):
+                 related: Callable[[], Mapping[str, tuple[str, ...]]] | None = None, compiled: Path | None = None):
         """`related` gives each paper's related papers (Paper.key -> keys, most related first); it
         is called once, when the first paper page is reached (build.py computes them meanwhile)."""
         self.catalog = catalog
         self.config = config
         self.pages = pages
-        self.env = environment(theme)
+        self.env = environment(theme, compiled)
         self.newest_first = newest_first(catalog.digests)
         self.neighbours = neighbours(catalog.digests)
         self.previous = previous or {}
@@ -154,6 +159,8 @@ class SiteRenderer:
     @functools.cached_property
     def topic_months(self) -> dict[str, list[Month]]:
         """Each topic's papers by the month they were last featured in, newest first."""
+        if not self.tagging.taxonomy.topics:
+            return {}
         listed = papers_by_topic(newest_papers(self.catalog), self.tagging)
         return {slug: by_latest_month(papers) for slug, papers in listed.items()}
 
@@ -230,9 +237,10 @@ class SiteRenderer:
         yield self.keyed(f"topics/{topic.slug}.html", "topic.html", "../",
                          flatten(topic) + summary + self.content_keys(latest),
                          topic=topic, months=months, latest=latest, month=None)
+        names = "".join(f"{month.slug}," for month in months)  # month pages list the months, not their counts
         for month in months:
             yield self.keyed(f"topics/{topic.slug}/{month.slug}.html", "topic.html", "../../",
-                             flatten(topic) + summary + month.slug + self.content_keys(month.papers),
+                             flatten(topic) + names + month.slug + self.content_keys(month.papers),
                              topic=topic, months=months, latest=month.papers, month=month)
 
     def content_keys(self, papers: list[Paper]) -> str:
@@ -493,9 +501,10 @@ class Month:
 def by_latest_month(papers: list[Paper]) -> list[Month]:
     """Papers grouped by the month they were last featured, in the order given; undated last."""
     months: dict[tuple[str, str], list[Paper]] = {}
+    named: dict[date | None, tuple[str, str]] = {None: ("undated", "Undated")}
     for paper in papers:
         day = paper.latest.date
-        month = (f"{day:%Y-%m}", f"{day:%B} {day.year}") if day else ("undated", "Undated")
+        month = named.get(day) or named.setdefault(day, (f"{day:%Y-%m}", f"{day:%B} {day.year}"))
         months.setdefault(month, []).append(paper)
     return [Month(slug, label, tuple(listed)) for (slug, label), listed in months.items()]
 
