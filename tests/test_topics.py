@@ -203,3 +203,18 @@ def test_paper_pages_and_digest_lists_carry_each_papers_topics(seeds_site):
         if any(a["digest"] == "2025-03-14" for a in record["appearances"]) and record["topics"]:
             assert f'id="p-{record["slug"]}"' in digest
             assert f'data-topics="{" ".join(record["topics"])}"' in digest
+
+
+def test_many_papers_are_tagged_in_workers_exactly_as_one_by_one():
+    """Past PARALLEL_MIN_PAPERS, forked workers tag the papers: same tags, same order."""
+    from generator.topics import PARALLEL_MIN_PAPERS, _slugs
+
+    taxonomy, _ = load_taxonomy(Path("/nonexistent"))
+    tagger = Tagger(taxonomy)
+    rows = [(title, abstract) for title, abstract, _ in TABLE]
+    papers = [paper(f"{title} number {n}", abstract)
+              for n in range(PARALLEL_MIN_PAPERS // len(rows) + 1) for title, abstract in rows]
+    assert len(papers) >= PARALLEL_MIN_PAPERS
+    tagged = tag_papers(papers, taxonomy)
+    assert {key: tuple(t.slug for t in topics) for key, topics in tagged.by_paper.items()} == {
+        p.key: _slugs(tagger, p) for p in papers if _slugs(tagger, p)}
