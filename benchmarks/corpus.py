@@ -26,7 +26,6 @@ How the text is made, from the seeds in content/digests:
 from __future__ import annotations
 
 import argparse
-import bisect
 import hashlib
 import shutil
 import sys

@@ -590,7 +590,6 @@ def table(report: dict) -> str:
         extra = f" (min {fmt(low)})" if low is not None and len(runs) > 1 else ""
         return fmt(get(result, *path, "median_s"), " s") + extra
     mb = lambda v: None if v is None else v / 1e6
-    kb = lambda v: None if v is None else v / 1e3
     def page_css(r):
         out = get(r, "output")
         return None if not out or out.get("paper_html_median_bytes") is None else (out["paper_html_median_bytes"] + out["css_bytes"]) / 1e3

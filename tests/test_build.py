@@ -6,7 +6,6 @@ import filecmp
 import os
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 from support import CONTENT, REPO, dump, make_content, run_cli, tree

@@ -3,7 +3,6 @@ bytes a clean build gives, after every kind of change, and reuses what it should
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
