@@ -22,9 +22,8 @@ from generator.catalog import Catalog, Digest, Paper
 from generator.config import SiteConfig
 from generator.links import urls
 from generator.pages import HandPage
-from generator.topics import Tagging, Taxonomy, Topic, papers_by_topic
-from generator.render import (Month, OutputFile, Theme, by_latest_month, environment, flatten, long_date,
-                              newest_first, newest_papers)
+from generator.topics import Tagging, Taxonomy
+from generator.render import OutputFile, Theme, environment, flatten, long_date, newest_first, topic_months
 
 FEED_DIGESTS = 30  # entries of feed.xml: the newest dated digests
 FEED_PAPERS = 50  # entries of papers.xml: the papers most recently seen for the first time
@@ -50,7 +49,7 @@ class Exports:
         yield OutputFile("papers.json", self.papers_json())
         yield OutputFile("llms.txt", self.render("llms.txt"))
         if self.config.base_url:
-            yield OutputFile("sitemap.xml", self.render("sitemap.xml"))
+            yield OutputFile("sitemap.xml", self.sitemap())
             yield OutputFile("robots.txt", self.render("robots.txt"))
 
     def url(self, path: str) -> str:
@@ -119,15 +118,15 @@ class Exports:
         site = encode({"title": self.config.title, "base_url": self.config.base_url})
         return f'{{"site":{site},"papers":[{",".join(records.values())}]}}\n'.encode("utf-8")
 
-    def topic_months(self) -> list[tuple[Topic, list[Month]]]:
-        """Each topic with its month pages, as render.py makes them (for the sitemap)."""
-        listed = papers_by_topic(newest_papers(self.catalog), self.tagging)
-        return [(topic, by_latest_month(listed[topic.slug])) for topic in self.tagging.taxonomy.topics]
+    def sitemap(self) -> bytes:
+        """Every page, the topic and month pages included (as render.py makes them)."""
+        months = topic_months(self.catalog, self.tagging)
+        return self.render("sitemap.xml", topics=[(topic, months[topic.slug]) for topic in self.tagging.taxonomy.topics])
 
-    def render(self, template: str) -> bytes:
+    def render(self, template: str, **context) -> bytes:
         text = self.env.get_template(template).render(
             site=self.config, catalog=self.catalog, base=self.config.base_url, pages=self.pages,
-            archive=newest_first(self.catalog.digests), topics=self.topic_months() if template == "sitemap.xml" else ())
+            archive=newest_first(self.catalog.digests), **context)
         return text.encode("utf-8")
 
 

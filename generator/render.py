@@ -158,11 +158,7 @@ class SiteRenderer:
 
     @functools.cached_property
     def topic_months(self) -> dict[str, list[Month]]:
-        """Each topic's papers by the month they were last featured in, newest first."""
-        if not self.tagging.taxonomy.topics:
-            return {}
-        listed = papers_by_topic(newest_papers(self.catalog), self.tagging)
-        return {slug: by_latest_month(papers) for slug, papers in listed.items()}
+        return topic_months(self.catalog, self.tagging)
 
     def files(self) -> Iterator[OutputFile]:
         latest = self.latest()
@@ -496,6 +492,15 @@ class Month:
     slug: str  # YYYY-MM, or "undated"
     label: str  # "March 2025", or "Undated"
     papers: tuple[Paper, ...]
+
+
+def topic_months(catalog: Catalog, tagging: Tagging) -> dict[str, list[Month]]:
+    """Each topic's papers by the month they were last featured in, newest first: the topic
+    and month pages (and the sitemap's list of them)."""
+    if not tagging.taxonomy.topics:
+        return {}
+    listed = papers_by_topic(newest_papers(catalog), tagging)
+    return {slug: by_latest_month(papers) for slug, papers in listed.items()}
 
 
 def by_latest_month(papers: list[Paper]) -> list[Month]:
