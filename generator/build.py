@@ -316,7 +316,7 @@ def static_files(theme: Theme) -> Iterator[OutputFile]:
 
 
 def check_accounting(dumps: list[Dump], catalog: Catalog, written: Container[str], names: Names | None = None) -> None:
-    """Every title/abstract pair read must be on the site, as a paper page and in its digest."""
+    """Every paper read must be on the site, as a paper page and in its digest."""
     lost = []
     slugs = digest_slugs(dumps)
     for dump in dumps:
@@ -324,10 +324,10 @@ def check_accounting(dumps: list[Dump], catalog: Catalog, written: Container[str
         digest = catalog.digest(slug) if f"digests/{slug}.html" in written else None
         for entry in dump.entries:
             key = names[entry.title][0] if names is not None else paper_key(entry.title)
-            paper = catalog.find_paper(key)
-            if paper is None or f"papers/{paper.slug}.html" not in written or digest is None or key not in digest.papers:
+            paper = catalog.paper_of(key, entry.meta.arxiv_id)
+            if paper is None or f"papers/{paper.slug}.html" not in written or digest is None \
+                    or paper.key not in digest.papers:
                 lost.append(error(dump.source, entry.line, f"paper {entry.title[:80]!r} did not reach the site",
                                   "this is a paperdigest bug; please report it with this file"))
     if lost:
         raise BuildError(lost)
-

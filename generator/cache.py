@@ -32,7 +32,8 @@ from datetime import date
 from pathlib import Path
 
 from generator.diagnostics import Diagnostic, Level
-from generator.parse import Dump, Entry
+from generator.metadata import FIELDS, NO_META, PaperMeta
+from generator.reading import Dump, Entry
 
 FORMAT = f"paperdigest-cache 1 {sys.version}"  # marshal's format is specific to the Python version
 
@@ -159,13 +160,33 @@ def dump_key(shown: str, content: bytes, settings: str) -> str:
 
 def freeze(dump: Dump) -> tuple:
     return (dump.source, dump.date.toordinal() if dump.date else None,
-            [(entry.title, entry.abstract, entry.line) for entry in dump.entries],
+            [(entry.title, entry.abstract, entry.line, freeze_meta(entry.meta)) for entry in dump.entries],
             [(d.level.value, d.path, d.line, d.message, d.hint) for d in dump.diagnostics])
 
 
 def thaw(frozen: tuple) -> Dump:
     source, day, entries, diagnostics = frozen
     return Dump(source, date.fromordinal(day) if day is not None else None,
-                tuple(Entry(title, abstract, line) for title, abstract, line in entries),
+                tuple(Entry(title, abstract, line, thaw_meta(meta)) for title, abstract, line, meta in entries),
                 tuple(Diagnostic(Level(level), path, line, message, hint)
                       for level, path, line, message, hint in diagnostics))
+
+
+def freeze_meta(meta: PaperMeta) -> tuple | None:
+    """A meta as marshal-able values (dates as ordinals), or None for the classic dumps' empty one."""
+    if not meta:
+        return None
+    return tuple(value.toordinal() if isinstance(value, date) else value
+                 for value in (getattr(meta, name) for name in FIELDS))
+
+
+def thaw_meta(frozen: tuple | None) -> PaperMeta:
+    if frozen is None:
+        return NO_META
+    if len(frozen) != len(FIELDS):
+        raise ValueError("a meta of another format")
+    values = dict(zip(FIELDS, frozen))
+    for name in ("published", "withdrawn"):
+        if values[name] is not None:
+            values[name] = date.fromordinal(values[name])
+    return PaperMeta(**values)

@@ -1,8 +1,11 @@
 """Turn parsed dumps into the site's model: distinct papers, digest dates, and who appeared where.
 
-Identity rules live here and nowhere else: a paper is its normalised title (so case, spacing,
-punctuation and accents do not split one paper in two); a digest is a date (so two dumps of
-the same day are one digest), or, for an undated dump, the file itself.
+Identity rules live here and nowhere else. A paper is its arXiv ID where the entries on both
+sides have one, and its normalised title otherwise (so case, spacing, punctuation and accents
+do not split one paper in two): a text entry and a JSON entry with the same title are one
+paper, and the JSON's ID then belongs to it. A digest is a date (so two dumps of the same day
+are one digest), or, for an undated dump, the file itself. Each field of a paper (its title,
+abstract and metadata) comes from the most recent digest that carries it.
 """
 
 from __future__ import annotations
@@ -10,15 +13,17 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import date
 from pathlib import PurePath
+from typing import Mapping
 
 from slugify import slugify
 
 from generator.diagnostics import BuildError, error
-from generator.parse import Dump
+from generator.metadata import NO_META, PaperMeta, merge
+from generator.reading import Dump, Entry
 
 SLUG_MAX = 80
 NON_WORD = re.compile(r"[\W_]+")
@@ -34,15 +39,20 @@ class Appearance:
     source: str  # dump file it was read from (the first, if several dumps of the day carry it)
     line: int
     position: int  # 0-based rank within the digest
+    upvotes: int | None = None  # as that digest counted them, where it did
 
 
 @dataclass(frozen=True)
 class Paper:
-    key: str  # normalised title: the paper's identity
+    key: str  # normalised first-seen title (with its arXiv ID if two papers share it): the identity
     slug: str  # file name stem under papers/, from this paper's first-seen title alone
     title: str
     abstract: str
     appearances: tuple[Appearance, ...]  # in digest order (oldest first, undated last)
+    meta: PaperMeta = NO_META  # merged, each field from the most recent digest with it
+    counts_from: str = ""  # Digest.slug whose upvotes and comments meta holds (they keep changing)
+    stars_from: str = ""  # Digest.slug whose count of GitHub stars meta holds
+    aliases: tuple[str, ...] = ()  # slugs of its other titles' pages, which now lead to this one
 
     @cached_property
     def latest(self) -> Appearance:
@@ -65,9 +75,16 @@ class Catalog:
     papers: tuple[Paper, ...]  # sorted by slug
     digests: tuple[Digest, ...]  # dated oldest first, then undated by file name
     entries_read: int
+    index: Mapping[str, str] = field(default_factory=dict)  # "t:<title key>" or "a:<arXiv ID>" -> Paper.key
 
     def paper(self, key: str) -> Paper:
         return self._papers_by_key[key]
+
+    def paper_of(self, title_key: str, arxiv_id: str = "") -> Paper | None:
+        """The paper an entry with this title key (and arXiv ID) became."""
+        key = self.index.get(f"a:{arxiv_id}") if arxiv_id else None
+        key = key or self.index.get(f"t:{title_key}")
+        return self.find_paper(key) if key else None
 
     def find_paper(self, key: str) -> Paper | None:
         return self._papers_by_key.get(key)
@@ -153,42 +170,116 @@ class Names(dict):
         return {entry.title: self[entry.title] for dump in dumps for entry in dump.entries}
 
 
+class Identities:
+    """Which entries are one paper: a union-find over the names a paper goes by, its title keys
+    ("t:...") and its arXiv ID ("a:..."). An entry with an ID joins its title to that ID, unless
+    the title already belongs to a paper with another ID (two papers with one title); an entry
+    without one is its title. Entries are met in digest order, so the answer is the same on
+    every build of the same dumps."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+        self.ident: dict[str, str] = {}  # root -> the group's arXiv ID
+
+    def find(self, node: str) -> str:
+        parent = self.parent.setdefault(node, node)
+        while parent != node:
+            grand = self.parent[parent]
+            self.parent[node] = grand
+            node, parent = parent, grand
+        return node
+
+    def add(self, key: str, arxiv_id: str) -> str:
+        """The node that names this entry's paper."""
+        title = self.find(f"t:{key}")
+        if not arxiv_id:
+            return f"t:{key}"
+        node = f"a:{arxiv_id}"
+        root = self.find(node)
+        self.ident.setdefault(root, arxiv_id)
+        if title != root and self.ident.get(title, arxiv_id) == arxiv_id:
+            self.parent[title] = root  # the title's group has no other ID: it is this paper
+        return node
+
+
+@dataclass
+class Seen:
+    """What the catalog gathers of one paper while reading the dumps in order."""
+
+    key: str
+    first_title: str
+    appearances: list[Appearance]
+    said: list[tuple[bool, str, Entry]]  # (dated, digest slug, entry) for every entry of it
+
+
 def build_catalog(dumps: list[Dump], names: Names | None = None) -> Catalog:
-    """Merge dumps into digests (one per date) and entries into papers (one per key)."""
+    """Merge dumps into digests (one per date) and entries into papers (one per identity)."""
     names = Names() if names is None else names
     ordered = sorted(dumps, key=lambda dump: (dump.date is None, dump.date or date.min, dump.source))
     slugs = digest_slugs(ordered)
+    identities = Identities()
+    nodes = [[identities.add(names[entry.title][0], entry.meta.arxiv_id) for entry in dump.entries] for dump in ordered]
+    keys_of: dict[str, str] = {}  # group root -> paper key
+    seen: dict[str, Seen] = {}
     digests: dict[str, Digest] = {}
-    appearances: dict[str, list[Appearance]] = {}
-    latest: dict[str, tuple[str, str]] = {}  # key -> (title, abstract) of the most recent appearance
-    dated_keys: set[str] = set()  # an undated dump never overrides what a dated one said
-    first_title: dict[str, str] = {}  # the slug's source: new dumps arrive daily and never move it
     entries_read = 0
-    for dump in ordered:
+    for dump, dump_nodes in zip(ordered, nodes):
         slug = slugs[dump.source]
         digest = digests.get(slug) or Digest(slug, dump.date, (), ())
         keys = list(digest.papers)
-        for entry in dump.entries:
+        for entry, node in zip(dump.entries, dump_nodes):
             entries_read += 1
-            key = names[entry.title][0]
-            first_title.setdefault(key, entry.title)
-            if dump.date is not None or key not in dated_keys:
-                _, previous = latest.get(key, ("", ""))
-                latest[key] = (entry.title, entry.abstract or previous)
-            if dump.date is not None:
-                dated_keys.add(key)
+            root = identities.find(node)
+            key = keys_of.get(root)
+            if key is None:
+                key = keys_of[root] = group_key(identities, root, names.key(entry.title))
+                seen[key] = Seen(key, entry.title, [], [])
+            paper = seen[key]
+            paper.said.append((dump.date is not None, slug, entry))
             if key in keys:
                 continue
-            appearances.setdefault(key, []).append(Appearance(slug, dump.date, dump.source, entry.line, len(keys)))
+            paper.appearances.append(Appearance(slug, dump.date, dump.source, entry.line, len(keys), entry.meta.upvotes))
             keys.append(key)
         digests[slug] = Digest(slug, dump.date, digest.sources + (dump.source,), tuple(keys))
-    papers = [
-        Paper(key, names.slug(first_title[key]), latest[key][0], latest[key][1], tuple(found))
-        for key, found in appearances.items()
-    ]
+    papers = [make_paper(paper, names, identities, keys_of) for paper in seen.values()]
     papers.sort(key=lambda paper: paper.slug)
     check_unique_slugs(papers)
-    return Catalog(tuple(papers), tuple(digests.values()), entries_read)
+    index = {node: keys_of[identities.find(node)] for node in identities.parent if identities.find(node) in keys_of}
+    return Catalog(tuple(papers), tuple(digests.values()), entries_read, index)
+
+
+def group_key(identities: Identities, root: str, title_key: str) -> str:
+    """A paper's key: its first title's key, or, if another paper (with another arXiv ID) has
+    that title, the key with this paper's ID."""
+    if identities.find(f"t:{title_key}") == root:
+        return title_key
+    return f"{title_key}@{identities.ident[root]}"
+
+
+def make_paper(seen: Seen, names: Names, identities: Identities, keys_of: dict[str, str]) -> Paper:
+    """The paper from everything said of it: undated digests first, then dated ones oldest
+    first, each field from the last to say it (a dated digest is more recent than an undated one)."""
+    said = sorted(seen.said, key=lambda item: item[0])  # stable: undated first, each kind in digest order
+    title = said[-1][2].title
+    abstract = next((entry.abstract for _, _, entry in reversed(said) if entry.abstract), "")
+    counts_from = next((slug for _, slug, entry in reversed(said) if entry.meta.upvotes is not None), "")
+    stars_from = next((slug for _, slug, entry in reversed(said) if entry.meta.stars is not None), "")
+    simple = "@" not in seen.key
+    slug = names.slug(seen.first_title) if simple else paper_slug(seen.key, seen.first_title)
+    return Paper(seen.key, slug, title, abstract, tuple(seen.appearances), merge(entry.meta for _, _, entry in said),
+                 counts_from, stars_from, aliases(seen, names, identities, keys_of, slug))
+
+
+def aliases(seen: Seen, names: Names, identities: Identities, keys_of: dict[str, str], slug: str) -> tuple[str, ...]:
+    """The slugs this paper's other titles had as pages of their own (before an arXiv ID showed
+    they are one paper): those pages now lead here, so no link to them breaks."""
+    found = set()
+    for _, _, entry in seen.said:
+        key = names.key(entry.title)
+        if key != seen.key and keys_of.get(identities.find(f"t:{key}")) == seen.key:
+            found.add(names.slug(entry.title))
+    found.discard(slug)
+    return tuple(sorted(found))
 
 
 def check_unique_slugs(papers: list[Paper]) -> None:

@@ -9,8 +9,9 @@ from support import HEADER
 
 from generator.build import BuildOptions, build
 from generator.catalog import paper_key
-from generator.parse import (HEADER_LINES, SENTENCE_END, TITLE_MAX_CHARS, Paragraph, clean_line, normalise_header,
-                              parse_date_line, parse_dump)
+from generator.parse import HEADER_LINES, TITLE_MAX_CHARS, parse_dump
+from generator.reading import (SENTENCE_END, Paragraph, clean_line, normalise_header,
+                              parse_date_line)
 
 # Text of the kinds dumps carry: letters from many scripts, digits, punctuation, markup characters,
 # URLs and emoji, on one line.
