@@ -24,13 +24,12 @@ from generator.config import SiteConfig, load_config
 from generator.diagnostics import BuildError, Diagnostic, error, failing, warning
 from generator.exports import Exports
 from generator.pages import load_pages
-from generator.parse import Dump, parse_dump
+from generator.parse import SUFFIXES, Dump, parse_dump
 from generator.topics import load_taxonomy, tag_papers
 from generator.render import OutputFile, SiteRenderer, Theme, default_theme_dir
 from generator.manifest import NAME as MARKER, Fingerprint, Manifest, fingerprint, read_state
 from generator.write import Staging, check_target, recover, write_site
 
-DUMP_SUFFIX = ".txt"
 STAGES = ("parse", "catalog", "topics", "related", "render", "search", "write")
 T = TypeVar("T")
 
@@ -274,18 +273,18 @@ class Forked:
 
 def read_dumps(folder: Path, config: SiteConfig, prints: Fingerprint,
                cache: Cache | None = None) -> tuple[list[Dump], list[Diagnostic]]:
-    """Parse every *.txt in the digests folder, in file-name order; a dump parsed before with
+    """Parse every digest (.txt, .json, .html) in the digests folder, in file-name order; a dump parsed before with
     the same bytes, settings and generator comes from the cache instead."""
     if not folder.is_dir():
-        raise BuildError([error(str(folder), None, "no digests folder", "put your saved pages (*.txt) there")])
+        raise BuildError([error(str(folder), None, "no digests folder", "put your saved pages (.txt, .html) or the API's JSON there")])
     dumps: list[Dump] = []
     diagnostics: list[Diagnostic] = []
     names, used = set(), set()
     for path in sorted(folder.iterdir()):
         if path.name.startswith("."):
             continue
-        if path.suffix != DUMP_SUFFIX or not path.is_file():
-            diagnostics.append(warning(str(path), None, "skipped: not a .txt dump"))
+        if path.suffix.lower() not in SUFFIXES or not path.is_file():
+            diagnostics.append(warning(str(path), None, "skipped: not a digest (.txt, .json or .html)"))
             continue
         names.add(path.name)
         explicit = config.dates.get(path.name)
