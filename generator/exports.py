@@ -19,6 +19,7 @@ from feedgen.feed import FeedGenerator
 
 from generator.cache import Cache
 from generator.catalog import Catalog, Digest, Paper
+from generator.citation import bibtex
 from generator.config import SiteConfig
 from generator.links import urls
 from generator.pages import HandPage
@@ -27,7 +28,7 @@ from generator.render import OutputFile, Theme, environment, flatten, long_date,
 
 FEED_DIGESTS = 30  # entries of feed.xml: the newest dated digests
 FEED_PAPERS = 50  # entries of papers.xml: the papers most recently seen for the first time
-RECORD_FORMAT = 2  # of a papers.json record; part of its cache key
+RECORD_FORMAT = 3  # of a papers.json record; part of its cache key
 
 
 class Exports:
@@ -95,6 +96,10 @@ class Exports:
             entry.id(self.identity(path))
             entry.title(paper.title)
             entry.link(href=self.url(path), rel="alternate")
+            if paper.meta.arxiv_id:
+                entry.link(href=f"https://arxiv.org/abs/{paper.meta.arxiv_id}", rel="related", title="arXiv")
+            for name in paper.meta.authors:
+                entry.author(name=name)
             entry.updated(midnight(self.catalog.digest(paper.appearances[0].digest)))
             entry.summary(paper.abstract or "No abstract was saved with this paper.")
         return feed.atom_str(pretty=True)
@@ -131,6 +136,29 @@ class Exports:
 
 
 def paper_record(paper: Paper, catalog: Catalog, topics: list[str]) -> dict:
+    return base_record(paper, catalog, topics) | meta_record(paper)
+
+
+def meta_record(paper: Paper) -> dict:
+    """What the input's metadata says of the paper: only the keys something is known for, so a
+    paper from the classic dumps has the record it always had."""
+    meta = paper.meta
+    found: dict[str, object] = {}
+    if meta.arxiv_id:
+        found |= {"arxiv_id": meta.arxiv_id, "arxiv": f"https://arxiv.org/abs/{meta.arxiv_id}",
+                  "pdf": f"https://arxiv.org/pdf/{meta.arxiv_id}", "huggingface": f"https://huggingface.co/papers/{meta.arxiv_id}",
+                  "abs_page": f"abs/{meta.arxiv_id}.html", "bibtex": bibtex(paper)}
+    values = {"authors": list(meta.authors), "author_count": meta.author_count, "organization": meta.organization,
+              "published": meta.published.isoformat() if meta.published else None, "upvotes": meta.upvotes,
+              "comments": meta.comments, "counts_as_of": paper.counts_from, "github": meta.github,
+              "github_stars": meta.stars, "stars_as_of": paper.stars_from, "project": meta.project,
+              "ai_summary": meta.ai_summary, "keywords": list(meta.keywords),
+              "withdrawn": meta.withdrawn.isoformat() if meta.withdrawn else None}
+    found |= {key: value for key, value in values.items() if value not in (None, "", [])}
+    return found
+
+
+def base_record(paper: Paper, catalog: Catalog, topics: list[str]) -> dict:
     return {
         "title": paper.title,
         "slug": paper.slug,
@@ -142,6 +170,7 @@ def paper_record(paper: Paper, catalog: Catalog, topics: list[str]) -> dict:
         "appearances": [
             {"digest": a.digest, "date": a.date.isoformat() if a.date else None,
              "position": a.position + 1, "of": len(catalog.digest(a.digest).papers)}
+            | ({"upvotes": a.upvotes} if a.upvotes is not None else {})
             for a in paper.appearances
         ],
     }

@@ -90,10 +90,12 @@ CODE_HOSTS = ("github.com", "gitlab.com", "huggingface.co", "bitbucket.org")
 NOT_PROJECTS = ("arxiv.org", "doi.org", "dx.doi.org")  # the paper itself, not a project
 
 
-def badges(text: str) -> list[Badge]:
+def badges(text: str, code: str = "", project: str = "") -> list[Badge]:
     """What an abstract links to, as a reader scanning a list wants to know it: its code (a
-    repository, or a Hugging Face model, dataset or demo) and its project page, the first of each."""
-    found: dict[str, Badge] = {}
+    repository, or a Hugging Face model, dataset or demo) and its project page, the first of each.
+    A paper's metadata may name both (`code`, `project`: already checked http(s) URLs), and
+    then wins over what the abstract mentions."""
+    found: dict[str, Badge] = {kind: Badge(kind, url) for kind, url in (("Code", code), ("Project", project)) if url}
     for url in urls(text):
         host = url.split("://", 1)[1].split("/", 1)[0].lower().removeprefix("www.")
         if host in NOT_PROJECTS:

@@ -26,8 +26,10 @@ from typing import Callable, Iterator, Mapping
 import jinja2
 
 from generator.catalog import Appearance, Catalog, Digest, Paper
+from generator.citation import bibtex
 from generator.config import SiteConfig
 from generator.links import badges, segments
+from generator.metadata import short_authors
 from generator.pages import HandPage
 from generator.topics import Tagging, Taxonomy, Topic, papers_by_topic
 
@@ -98,7 +100,8 @@ def environment(theme: Theme, compiled: Path | None = None) -> jinja2.Environmen
         keep_trailing_newline=True,
     )
     env.filters.update(segments=segments, badges=badges, md=markdown_escape, yaml=yaml_string,
-                       long_date=long_date, short_date=short_date)
+                       long_date=long_date, short_date=short_date, short_authors=short_authors,
+                       thousands="{:,}".format)
     return env
 
 
@@ -151,10 +154,12 @@ class SiteRenderer:
 
     def page_count(self) -> int:
         """How many files files() yields: index, archive, calendar, most featured, topics, search, 404,
-        each topic and hand page (and its twin, when published), and two per digest and per paper."""
+        each topic and hand page (and its twin, when published), two per digest and per paper, and
+        the redirects (redirects())."""
         twins = sum(hand.twin_is_safe for hand in self.pages)
         topics = sum(1 + len(months) for months in self.topic_months.values())
-        return 7 + topics + len(self.pages) + twins + 2 * (len(self.catalog.digests) + len(self.catalog.papers))
+        return 7 + topics + len(self.pages) + twins + 2 * (len(self.catalog.digests) + len(self.catalog.papers)) \
+            + len(self.redirects)
 
     @functools.cached_property
     def topic_months(self) -> dict[str, list[Month]]:
@@ -185,6 +190,17 @@ class SiteRenderer:
         for digest in self.catalog.digests:
             yield from self.digest_files(digest)
         yield from self.all_paper_files()
+        for path, paper in self.redirects.items():
+            target = self.keys.neighbour(paper.key)  # all the page shows of the paper: its key
+            yield self.keyed(path, "redirect.html", "../" * path.count("/"), flatten(target), paper=target)
+
+    @functools.cached_property
+    def redirects(self) -> dict[str, Paper]:
+        """Pages that lead to a paper's page: `abs/<arXiv ID>.html`, so an ID is enough to find
+        a paper, and the pages its other titles had before an ID showed they are one paper."""
+        found = {f"abs/{paper.meta.arxiv_id}.html": paper for paper in self.catalog.papers if paper.meta.arxiv_id}
+        found |= {f"papers/{alias}.html": paper for paper in self.catalog.papers for alias in paper.aliases}
+        return dict(sorted(found.items()))
 
     def all_paper_files(self) -> Iterator[OutputFile]:
         """Paper pages, most of any site: rendered by forked workers while this process writes.
@@ -217,7 +233,8 @@ class SiteRenderer:
             yield from (OutputFile(path, None, key) for path in paths)
             return
         entries = self.digest_entries(digest)
-        context = dict(digest=digest, entries=entries, older=older, newer=newer, topics=topic_counts(entries))
+        context = dict(digest=digest, entries=entries, older=older, newer=newer, topics=topic_counts(entries),
+                       sortable=any(entry["upvotes"] is not None for entry in entries))
         yield self.page(paths[0], "digest.html", "../", key, **context)
         yield self.page(paths[1], "digest.md", "../", key, **context)
 
@@ -253,8 +270,11 @@ class SiteRenderer:
         digests = [self.catalog.digest(appearance.digest) for appearance in paper.appearances]
         around = [self.keys.around(appearance) for appearance in paper.appearances]
         related = [self.keys.neighbour(key) for key in self.keys.related().get(paper.key, ())]
+        catalog = self.catalog
         context = dict(paper=paper, appearances=list(zip(paper.appearances, digests)), around=around,
-                       context_digest=paper.latest.digest, topics=self.tagging.of(paper), related=related)
+                       context_digest=paper.latest.digest, topics=self.tagging.of(paper), related=related,
+                       bibtex=bibtex(paper), counts_digest=catalog.digest(paper.counts_from) if paper.counts_from else None,
+                       stars_digest=catalog.digest(paper.stars_from) if paper.stars_from else None)
         html, markdown = paper_paths(paper)
         key = self.keys.paper(paper)
         yield self.page(html, "paper.html", "../", key, **context)
@@ -266,8 +286,9 @@ class SiteRenderer:
         for key in digest.papers:
             paper = self.catalog.paper(key)
             others = [self.catalog.digest(a.digest) for a in paper.appearances if a.digest != digest.slug]
+            here = next(a for a in paper.appearances if a.digest == digest.slug)
             entries.append(dict(paper=paper, others=others, new=paper.appearances[0].digest == digest.slug,
-                                topics=self.tagging.of(paper)))
+                                topics=self.tagging.of(paper), upvotes=here.upvotes))
         return entries
 
     def latest(self) -> Digest | None:
