@@ -17,7 +17,7 @@ from generator.catalog import Paper
 
 # LaTeX's special characters, each as it is written to mean itself.
 ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "$": r"\$",
-           "#": r"\#", "_": r"\_", "^": r"\^{}", "~": r"\~{}"}
+           "#": r"\#", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}"}
 SPECIAL = re.compile(r"[\\{}%&$#_^~]")
 SPLITS_A_NAME = re.compile(r"\band\b|,", re.IGNORECASE)
 STOP_WORDS = frozenset({"a", "an", "the", "on", "of", "for", "in", "to", "and", "with", "towards", "toward"})
