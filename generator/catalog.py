@@ -271,10 +271,13 @@ def make_paper(seen: Seen, names: Names, identities: Identities, keys_of: dict[s
 
 
 def aliases(seen: Seen, names: Names, identities: Identities, keys_of: dict[str, str], slug: str) -> tuple[str, ...]:
-    """The slugs this paper's other titles had as pages of their own (before an arXiv ID showed
-    they are one paper): those pages now lead here, so no link to them breaks."""
+    """The slugs this paper's other titles had as pages of their own, before an arXiv ID showed
+    they are one paper (titles read without an ID could have): those pages now lead here, so
+    no link to them breaks."""
     found = set()
     for _, _, entry in seen.said:
+        if entry.meta.arxiv_id:
+            continue
         key = names.key(entry.title)
         if key != seen.key and keys_of.get(identities.find(f"t:{key}")) == seen.key:
             found.add(names.slug(entry.title))

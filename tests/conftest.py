@@ -50,3 +50,21 @@ def page(browser):
     context = browser.new_context()
     yield watched_page(context)
     context.close()
+
+
+FORMS = [Path(__file__).resolve().parent / "fixtures" / part for part in (
+    "api/2025-03-15.json", "forms/2025-03-16.txt", "api/2025-03-17.html", "forms/2025-03-18.json")]
+
+
+@pytest.fixture(scope="session")
+def forms_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeds plus one digest in each other input form (API JSON, the current page's text, a
+    saved page, and hostile JSON), built together."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("forms")
+    shutil.copytree(CONTENT, root / "content")
+    for path in FORMS:
+        shutil.copy(path, root / "content" / "digests" / path.name)
+    build(BuildOptions(root / "content", root / "site"))
+    return root / "site"

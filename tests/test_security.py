@@ -129,6 +129,10 @@ ACTIVE_CONTENT_JS = """() => {
 SCRIPTS_JS = "() => [...document.scripts].map(s => [s.getAttribute('src'), s.textContent])"
 
 
+# The one refresh the theme writes (redirect.html): at once, to a paper page, by a relative path.
+REDIRECT = re.compile(r"0; url=(?:\.\./)+papers/[a-z0-9-]+\.html")
+
+
 def normalised_url(value: str) -> str:
     """What a browser reads as the URL: tab/newline removed anywhere, C0 and spaces trimmed."""
     return re.sub(r"[\t\n\r]", "", value).strip("".join(map(chr, range(0x21))))
@@ -163,7 +167,8 @@ class ActiveContentParser(HTMLParser):
             self.scan.problems.append(f"<{tag}> element inside the chart's <svg>")
         elif tag in EMBEDDING:
             self.scan.problems.append(f"<{tag}> element")
-        if tag == "meta" and values.get("http-equiv", "").lower() == "refresh":
+        if tag == "meta" and values.get("http-equiv", "").lower() == "refresh" \
+                and not REDIRECT.fullmatch(values.get("content", "")):
             self.scan.problems.append(f"<meta http-equiv=refresh content={values.get('content')!r}>")
         if tag == "script":
             self._script = [values.get("src"), ""]

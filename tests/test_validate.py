@@ -135,8 +135,8 @@ def canary(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def vnu(seeds_site: Path, edge_site: Path, canary: Path) -> VnuReport:
-    return run_vnu(seeds_site, edge_site, canary)
+def vnu(seeds_site: Path, edge_site: Path, forms_site: Path, canary: Path) -> VnuReport:
+    return run_vnu(seeds_site, edge_site, forms_site, canary)
 
 
 def html_files(root: Path) -> set[Path]:
@@ -166,6 +166,11 @@ def test_the_checker_reports_errors_in_an_invalid_page(vnu: VnuReport, canary: P
 
 def test_every_seed_page_is_valid_html(vnu: VnuReport, seeds_site: Path):
     assert_valid(vnu, seeds_site)
+
+
+def test_every_page_of_the_mixed_forms_site_is_valid_html(vnu: VnuReport, forms_site: Path):
+    """Metadata sections, BibTeX, upvote controls, redirects, hostile metadata."""
+    assert_valid(vnu, forms_site)
 
 
 def test_every_edge_case_page_is_valid_html(vnu: VnuReport, edge_site: Path):
