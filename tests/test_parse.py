@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from support import HEADER, SEEDS, dump
@@ -198,3 +199,53 @@ def test_binary_data_is_an_error():
 def test_diagnostics_render_as_file_line_level_message():
     parsed = parse_dump("x.txt", dump(*PAIRS, date="Feb 30").encode(), 2025, None, "content/digests/x.txt")
     assert str(parsed.diagnostics[0]).startswith(f"content/digests/x.txt:{HEADER.count(chr(10)) + 1}: error: ")
+
+
+# --- every line accounted for (reading.Ledger) ---------------------------------------------
+
+def account(name: str, data: bytes):
+    from generator.reading import Ledger
+    ledger = Ledger()
+    parsed = parse_dump(name, data, 2025, None, None, ledger)
+    text = data.decode("utf-8-sig")
+    warned = {d.line for d in parsed.diagnostics}
+    # A line is accounted for when it has a role, and a skipped ("warned") paragraph is named in a warning.
+    unnamed = [line for line, role in ledger.roles.items()
+               if role == "warned" and line not in warned and ledger.roles.get(line - 1) != "warned"]
+    return ledger.unaccounted(text), unnamed, parsed
+
+
+TEXT_FIXTURES = sorted((Path(__file__).resolve().parent / "fixtures").rglob("*.txt"))
+
+
+@pytest.mark.parametrize("path", SEEDS + TEXT_FIXTURES, ids=lambda path: path.name)
+def test_every_line_of_every_text_dump_is_accounted_for(path):
+    unaccounted, unnamed, parsed = account(path.name, path.read_bytes())
+    assert unaccounted == [] and unnamed == []
+    assert parsed.entries
+
+
+def test_every_line_of_broken_dumps_is_accounted_for():
+    text = dump(*PAIRS) + "A Paper Cut Off\n"
+    text = text.replace(ABSTRACT, ABSTRACT.strip() + "\n\nCode is released.")
+    prose = "This paragraph is prose where a title should be. " * 10
+    for variant in (text, prose + "\n\n" + dump(*PAIRS), dump(*PAIRS).replace("First Paper Title", "First\nPaper\nTitle")):
+        unaccounted, unnamed, _ = account("dump.txt", variant.encode("utf-8"))
+        assert unaccounted == [] and unnamed == [], variant[:200]
+
+
+def test_a_very_long_title_after_an_abstract_is_still_a_paper():
+    """It used to be joined silently to the abstract above, and its own abstract with it."""
+    long_title = "A " + " ".join(f"Really Long Title Word{n}" for n in range(40)) + " Without Any Sentence End"
+    assert len(long_title) > 300
+    parsed = parse(dump(PAIRS[0], (long_title, ABSTRACT), PAIRS[1]))
+    assert [entry.title for entry in parsed.entries] == ["First Paper Title", long_title, "Second: A Paper"]
+    assert parsed.entries[1].abstract == ABSTRACT.strip()
+    assert [d.level for d in parsed.diagnostics] == [Level.WARNING] and "unusually long title" in parsed.diagnostics[0].message
+
+
+def test_a_long_tail_of_a_split_abstract_still_joins_it():
+    tail = "and so the method continues to apply across the remaining settings considered in this work " * 5
+    parsed = parse(dump(PAIRS[0], PAIRS[1]).replace(ABSTRACT, ABSTRACT.strip() + "\n\n" + tail.strip()))
+    assert [entry.title for entry in parsed.entries] == ["First Paper Title", "Second: A Paper"]
+    assert parsed.entries[0].abstract.endswith(tail.strip()) and parsed.diagnostics == ()
