@@ -163,3 +163,40 @@ def test_copy_bibtex_puts_the_entry_on_the_clipboard(forms_site, forms_host, bro
         assert tab.evaluate("window.getSelection().toString()") == wise["bibtex"].rstrip("\n")
     assert problems == []
     context.close()
+
+
+FORMS_PAGES = {"paper": "2405.14768", "hostile": "2503.18001", "digest": "digests/2025-03-15.html"}
+
+
+def forms_path(papers: dict[str, dict], name: str) -> str:
+    target = FORMS_PAGES[name]
+    return target if "/" in target else by_id(papers, target)["page"]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("name", list(FORMS_PAGES))
+def test_axe_finds_no_violations_in_the_metadata(forms_host, browser, papers, name, scheme):
+    from test_theme import axe_violations  # axe-core, as the theme tests run it (over HTTP, CSP bypassed)
+
+    context = browser.new_context(bypass_csp=True, color_scheme=scheme)
+    tab = context.new_page()
+    tab.goto(forms_host + forms_path(papers, name))
+    assert axe_violations(tab) == []
+    context.close()
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+@pytest.mark.parametrize("name", list(FORMS_PAGES))
+def test_metadata_fits_from_phone_to_desktop_width(forms_site, browser, papers, name, width):
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    tab = context.new_page()
+    tab.goto((forms_site / forms_path(papers, name)).as_uri())
+    assert tab.evaluate("document.documentElement.scrollWidth") <= width
+    sizes = tab.evaluate("[...document.querySelectorAll('body, .snippet, .authors, .facts, .paper-page section p')]"
+                         ".map(node => parseFloat(getComputedStyle(node).fontSize))")
+    assert sizes and min(sizes) >= 14.4  # the lists' author lines are 0.9rem, like their other small print
+    from test_theme import SHOTS
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(SHOTS / f"forms-{name}-{width}.png"))
+    context.close()
