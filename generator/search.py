@@ -32,18 +32,29 @@ everywhere whenever a paper is added. Term frequencies and lengths do not, so:
 Each segment's files have a key (a hash of its documents' text, its range, the format and
 this module), made without analysis: a later build that finds the same key for every file of
 a segment reuses them (OutputFile with data=None), so adding a digest analyses only the last
-segments. Result-row chunks are keyed by their segment's key and their papers' slugs and dates.
+segments. Result-row chunks are keyed by their segment's key and their papers' slugs, dates and
+author lines.
+
+The fields are the title, the abstract and the authors (`author`: the names joined by spaces,
+so lunr's tokenizer makes a term of each given name and surname; a hyphen splits too). A paper
+with no authors (every classic text dump) has an empty author field, as lunr's Builder has it:
+length 0, and still counted in the field's average length (lunr.py and lunr.js both divide the
+sum of a field's lengths by the number of documents, all of which have every field).
 
 Files (every one a script that calls `paperdigestSearch.<kind>(...)`, since fetch() of JSON
 is blocked on file:// pages; doc numbers inside a segment count from its start):
   search/meta.js              format, fields, boosts, k1, b, document count, row chunk size,
                               key length, and the segments as [start, end] pairs
-  search/seg-S-E.js           segment(S, {documents, lengths: per field, each doc's term count;
+  search/seg-S-E.js           segment(S, {documents, lengths: per field, each doc's term count,
+                              trailing zeros left out (a segment with no authors has []);
                               sums: per field; buckets: [[first key, bytes], ...]})
-  search/terms-S-E-B.js       terms(S, B, [[term, title postings, abstract postings], ...]),
+  search/terms-S-E-B.js       terms(S, B, [[term, title postings, abstract postings, author
+                              postings], ...]), trailing empty postings left out (most terms
+                              are in no author's name: their rows are as without the field);
                               postings flat: (doc gap << 1 | tf > 1), then tf when above 1
-  search/docs-N.js            docs(N, [[title, slug, last featured, snippet], ...]) for docs
-                              N*CHUNK... in document order
+  search/docs-N.js            docs(N, [[title, slug, last featured, snippet(, authors)], ...])
+                              for docs N*CHUNK... in document order; authors, the short author
+                              line ("A. Lovelace, A. Turing +3"), only where there is one
 """
 
 from __future__ import annotations
@@ -66,11 +77,18 @@ from lunr.stop_word_filter import WORDS as STOP_WORDS
 from lunr.trimmer import full_re as TRIM
 
 from generator.catalog import Appearance, Catalog, Paper
+from generator.metadata import short_authors
 from generator.render import OutputFile, long_date
 
-FORMAT = 2  # of the files below; part of every segment's key
-FIELDS = ("title", "abstract")
-BOOSTS = {"title": 10, "abstract": 1}
+FORMAT = 3  # of the files below; part of every segment's key (3: the author field)
+FIELDS = ("title", "abstract", "author")  # author last: rows leave out trailing empty postings
+# Author 5, between title (10) and abstract (1): a name matched is a deliberate search for a
+# person, so it ranks well above a word somewhere in an abstract, but a surname that is also a
+# word ("Field", "Model") must not push aside the papers with that word in their title. The
+# field is short (~2 terms a name, like a title), so BM25's length normalisation already lifts
+# it as it lifts titles; at half the title's boost, the same word still weighs about twice as
+# much in a title as in an author list.
+BOOSTS = {"title": 10, "abstract": 1, "author": 5}
 K1, B = 1.2, 0.75  # lunr's BM25 defaults
 SEPARATORS = re.compile("[ \t\n\r\f\v\xa0-]+")  # lunr.py's tokenizer splits on exactly these
 KEY_CHARS = 3  # a term's key: its first three characters; a key's terms share one bucket
@@ -178,9 +196,19 @@ def segment_paths(segment: range, buckets: int) -> list[str]:
 CODE_VERSION = hashlib.blake2b(Path(__file__).read_bytes() + lunr.__VERSION__.encode(), digest_size=8).hexdigest()
 
 
-def segment_key(segment: range, texts: Sequence[tuple[str, str]]) -> str:
+def author_text(paper: Paper) -> str:
+    """The author field: the names as one text, split by lunr's tokenizer into their words."""
+    return " ".join(paper.meta.authors)
+
+
+def document_texts(papers: Sequence[Paper]) -> list[tuple[str, ...]]:
+    """Each document's fields, in FIELDS order."""
+    return [(paper.title, paper.abstract, author_text(paper)) for paper in papers]
+
+
+def segment_key(segment: range, texts: Sequence[tuple[str, ...]]) -> str:
     """What a segment's files are made from, hashed: this module and lunr.py's version, the
-    format, the range, and each document's title and abstract (their lengths, then the text).
+    format, the range, and each document's fields (their lengths, then the text).
     About 10 ms for a full segment, where analysing it takes over half a second."""
     flat = list(chain.from_iterable(texts))
     digest = hashlib.sha256(f"{CODE_VERSION}/{FORMAT}/{segment.start}-{segment.stop}/".encode())
@@ -223,6 +251,7 @@ def index_segment(texts: Sequence[tuple[str, ...]], analyzer: Analyzer | None = 
             ids = analyzer.term_ids(text)
             tokens.extend(ids)
             counts.append(len(ids))
+    assert len(counts) == len(texts) * width, "every document has every field"
     ids = np.frombuffer(tokens, dtype=np.int64)
     slot = np.repeat(np.arange(len(texts) * width, dtype=np.int64), counts)
     kept = ids != STOP
@@ -265,7 +294,7 @@ def utf16_order(text: str) -> bytes:
     return text.encode("utf-16-be", "surrogatepass")
 
 
-def encode_segment(segment: range, texts: Sequence[tuple[str, str]]) -> list[bytes]:
+def encode_segment(segment: range, texts: Sequence[tuple[str, ...]]) -> list[bytes]:
     """A segment's files: its head, then its buckets (see segment_paths)."""
     index = index_segment(texts)
     codes, bounds = posting_codes(index)
@@ -274,29 +303,42 @@ def encode_segment(segment: range, texts: Sequence[tuple[str, str]]) -> list[byt
     for field in range(width):
         for term, row in enumerate(rows):
             row.append(codes[at[term * width + field]:at[term * width + field + 1]])
+    for row in rows:
+        while not row[-1]:  # a term has postings in some field, so this stops at the term's last
+            row.pop()
     buckets = cut_buckets(index.terms, row_sizes(index.terms, codes, bounds))
     files = [script("terms", segment.start, number, rows[bucket.start:bucket.stop]) for number, bucket in enumerate(buckets)]
     head = {
         "documents": len(texts),
-        "lengths": [index.lengths[:, field].tolist() for field in range(width)],
+        "lengths": [without_trailing_zeros(index.lengths[:, field].tolist()) for field in range(width)],
         "sums": [int(index.lengths[:, field].sum()) for field in range(width)],
         "buckets": [[key_of(index.terms[bucket.start]) if bucket else "", len(data)] for bucket, data in zip(buckets, files)],
     }
     return [script("segment", segment.start, head)] + files
 
 
+def without_trailing_zeros(values: list[int]) -> list[int]:
+    """A list of lengths as a head writes it: search.js reads what is left out as 0."""
+    end = len(values)
+    while end and not values[end - 1]:
+        end -= 1
+    return values[:end]
+
+
 def row_sizes(terms: list[str], codes: list[int], bounds: np.ndarray) -> list[int]:
-    """The bytes of each term's row in a bucket file, `["term",[codes],[codes]],` (JSON escapes
-    worked out only for the few terms that need them)."""
+    """The bytes of each term's row in a bucket file, `["term",[codes],[codes]],` up to its last
+    non-empty field (JSON escapes worked out only for the few terms that need them)."""
     flat = np.array(codes, dtype=np.int64)
     digits = np.zeros(len(flat) + 1, dtype=np.int64)  # running sum of each code's digits and comma
     digits[1:] = np.cumsum(2 + (flat >= 10) + (flat >= 100) + (flat >= 1000) + (flat >= 10000) + (flat >= 100000))
     width = len(FIELDS)
     lists = (digits[bounds[width::width]] - digits[bounds[:-1:width]]).tolist()  # a comma too many per list
-    filled = (np.diff(bounds).reshape(-1, width) > 0).sum(axis=1).tolist()
-    brackets = 5 + 3 * width  # ["", ], the row's comma, and per field [] and a comma (one less)
-    return [(len(term) if PLAIN.match(term) else len(json.dumps(term)) - 2) + brackets + size - full
-            for term, size, full in zip(terms, lists, filled)]
+    present = np.diff(bounds).reshape(-1, width) > 0
+    filled = present.sum(axis=1).tolist()
+    written = (width - np.argmax(present[:, ::-1], axis=1)).tolist()  # fields up to the last non-empty one
+    # ["", ], the row's comma, and per field written [] and a comma (one less than filled)
+    return [(len(term) if PLAIN.match(term) else len(json.dumps(term)) - 2) + 5 + 3 * fields + size - full
+            for term, size, full, fields in zip(terms, lists, filled, written)]
 
 
 def cut_buckets(terms: list[str], sizes: list[int]) -> list[range]:
@@ -363,7 +405,7 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None) ->
     all carry the key it would have now is yielded with data=None and not analysed again."""
     previous = previous or {}
     papers = document_order(catalog)
-    texts = [(paper.title, paper.abstract) for paper in papers]
+    texts = document_texts(papers)
     cuts = segments(len(papers))
     meta = {
         "format": FORMAT,
@@ -395,32 +437,34 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None) ->
 def row_chunks(catalog: Catalog, papers: list[Paper], keys: dict[range, str],
                previous: Mapping[str, str]) -> Iterator[OutputFile]:
     """Result rows in chunks of DOCS_PER_CHUNK. A chunk's key is its segment's key (which covers
-    each paper's title and abstract) with its papers' slugs and last-featured dates, so a
-    chunk is made again only when one of those changed (a repeat moves a paper's date)."""
+    each paper's fields) with its papers' slugs, last-featured dates and author lines (which
+    also depend on an author count, and on where one name ends), so a chunk is made again only
+    when one of those changed (a repeat moves a paper's date)."""
     dates = {digest.slug: long_date(digest) for digest in catalog.digests}
     featured = [dates[latest(paper).digest] for paper in papers]
+    bylines = [short_authors(paper.meta) for paper in papers]
     for start in range(0, len(papers), DOCS_PER_CHUNK):
         number, stop = start // DOCS_PER_CHUNK, min(start + DOCS_PER_CHUNK, len(papers))
         path = f"search/docs-{number}.js"
         inputs = [keys[cut] for cut in keys if cut.start < stop and start < cut.stop]
-        inputs += [[paper.slug for paper in papers[start:stop]], featured[start:stop]]
+        inputs += [[paper.slug for paper in papers[start:stop]], featured[start:stop], bylines[start:stop]]
         key = hashlib.sha256(json.dumps(inputs).encode()).hexdigest()[:32]
         if previous.get(path) == key:
             yield OutputFile(path, None, key)
             continue
-        rows = [[paper.title, paper.slug, date, snippet(paper.abstract)]
-                for paper, date in zip(papers[start:stop], featured[start:stop])]
+        rows = [[paper.title, paper.slug, date, snippet(paper.abstract)] + ([byline] if byline else [])
+                for paper, date, byline in zip(papers[start:stop], featured[start:stop], bylines[start:stop])]
         yield OutputFile(path, script("docs", number, rows), key)
 
 
-_TEXTS: list[tuple[str, str]] = []  # what forked workers inherit
+_TEXTS: list[tuple[str, ...]] = []  # what forked workers inherit
 
 
 def _encode(segment: range) -> list[bytes]:
     return encode_segment(segment, _TEXTS[segment.start:segment.stop])
 
 
-def encoded(texts: list[tuple[str, str]], stale: list[range]) -> Iterator[list[bytes]]:
+def encoded(texts: list[tuple[str, ...]], stale: list[range]) -> Iterator[list[bytes]]:
     """Each stale segment's files, in order: in forked workers when there is enough to do."""
     global _TEXTS
     workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1, MAX_WORKERS, len(stale))

@@ -27,8 +27,8 @@ from support import SEEDS, dump
 import generator.search as search
 from generator.catalog import build_catalog, paper_key
 from generator.parse import parse_dump
-from generator.search import (BOOSTS, FIELDS, document_order, index_segment, key_of, search_files, segments,
-                              snippet, utf16_order)
+from generator.search import (BOOSTS, FIELDS, document_order, document_texts, index_segment, key_of, search_files,
+                              segments, snippet, utf16_order)
 
 CALL = re.compile(r"^paperdigestSearch\.(\w+)\((.*)\);\n$", re.DOTALL)
 
@@ -42,14 +42,14 @@ def seed_catalog():
     return build_catalog(seed_dumps())
 
 
-def seed_texts() -> list[tuple[str, str]]:
-    """Titles and abstracts in document order (doc n is the nth)."""
-    return [(paper.title, paper.abstract) for paper in document_order(seed_catalog())]
+def seed_texts() -> list[tuple[str, ...]]:
+    """Each document's fields (title, abstract, authors) in document order (doc n is the nth)."""
+    return document_texts(document_order(seed_catalog()))
 
 
 def lunr_py_index(texts):
     """The reference: lunr.py's own Builder over the same documents and fields."""
-    documents = [{"id": str(n), "title": t, "abstract": a} for n, (t, a) in enumerate(texts)]
+    documents = [{"id": str(n), **dict(zip(FIELDS, fields, strict=True))} for n, fields in enumerate(texts)]
     fields = [{"field_name": field, "boost": BOOSTS[field]} for field in FIELDS]
     return lunr(ref="id", fields=fields, documents=documents)
 
@@ -84,8 +84,8 @@ class Files:
                 kind, (number, at, rows) = read_call(files[f"search/terms-{start}-{end}-{bucket}.js"])
                 assert (kind, number, at) == ("terms", start, bucket)
                 self.buckets[start, bucket] = rows
-        self.lengths = [[n for start, _ in self.meta["segments"] for n in self.heads[start]["lengths"][slot]]
-                        for slot in range(len(FIELDS))]
+        self.lengths = [[n for start, end in self.meta["segments"]
+                         for n in padded(self.heads[start]["lengths"][slot], end - start)] for slot in range(len(FIELDS))]
         sums = [sum(head["sums"][slot] for head in self.heads.values()) for slot in range(len(FIELDS))]
         assert sums == [sum(lengths) for lengths in self.lengths]
         self.averages = [total / self.meta["documents"] for total in sums]
@@ -96,8 +96,9 @@ class Files:
         for (start, _), rows in self.buckets.items():
             for row in rows:
                 fields = found.setdefault(row[0], [[] for _ in FIELDS])
+                assert 2 <= len(row) <= 1 + len(FIELDS) and row[-1], row  # trailing empty fields left out
                 for slot in range(len(FIELDS)):
-                    codes, doc, at = row[1 + slot], start, 0
+                    codes, doc, at = row[1 + slot] if 1 + slot < len(row) else [], start, 0
                     while at < len(codes):
                         doc += codes[at] // 2
                         tf = codes[at + 1] if codes[at] % 2 else 1
@@ -148,6 +149,12 @@ class Files:
             assert (kind, chunk) == ("docs", number)
             found += data
         return found
+
+
+def padded(lengths: list[int], documents: int) -> list[int]:
+    """A head's lengths of one field, with the trailing zeros it leaves out."""
+    assert len(lengths) <= documents and (not lengths or lengths[-1])
+    return lengths + [0] * (documents - len(lengths))
 
 
 def js_round(score: float) -> float:
@@ -335,9 +342,9 @@ def test_reuse_needs_every_file_of_a_segment_with_its_key():
 
 
 def test_index_segment_counts_terms_as_lunr_py_does():
-    texts = [("The (LLMs), of Wasserstein-GAN", "the a an running runs - --"), ("", "café CAFÉ")]
+    texts = [("The (LLMs), of Wasserstein-GAN", "the a an running runs - --", ""), ("", "café CAFÉ", "Ada Lovelace")]
     index = index_segment(texts)
-    assert index.lengths.tolist() == [[3, 2], [0, 2]]  # stop words and empty tokens do not count
+    assert index.lengths.tolist() == [[3, 2, 0], [0, 2, 2]]  # stop words and empty tokens do not count
     assert "llm" in index.terms and "run" in index.terms and "wasserstein" in index.terms
     reference = lunr_py_index(texts)
     assert set(index.terms) == set(reference.inverted_index)
