@@ -9,7 +9,10 @@
  * constructor) over those terms and the documents that can rank among the first MAX_RESULTS:
  * lunr.js parses, expands, scores and ranks the query, and its first results are the whole
  * index's. Result rows load in small chunks, the first few shown as soon as theirs are in.
- * Results are DOM nodes with text only; nothing from the index is ever parsed as HTML. */
+ * Results are DOM nodes with text only; nothing from the index is ever parsed as HTML.
+ *
+ * The fields are meta.fields (title, abstract, author). A head's lengths of a field leave out
+ * trailing zeros, and a bucket's row leaves out trailing empty postings: both read as none. */
 (function () {
   "use strict";
 
@@ -24,7 +27,8 @@
 
   var meta = null;
   var heads = {};  /* segment start -> its head: lengths, sums, buckets */
-  var buckets = {};  /* "start/bucket" -> rows [term, title postings, abstract postings] */
+  var buckets = {};  /* "start/bucket" -> rows [term, postings per field (trailing empty ones left out)] */
+  var NONE = [];
   var rows = {};
   var scripts = {};
   var stats = null;
@@ -92,7 +96,7 @@
     meta.segments.forEach(function (segment) {
       var head = heads[segment[0]];
       meta.fields.forEach(function (field, slot) {
-        lengths[slot].set(head.lengths[slot], segment[0]);
+        lengths[slot].set(head.lengths[slot], segment[0]);  /* the rest stay 0 */
         sums[slot] += head.sums[slot];
       });
     });
@@ -271,7 +275,7 @@
     var counts = meta.fields.map(function (field, slot) {
       var count = 0;
       for (var r = 0; r < rowsFound.length; r += 2) {
-        var codes = rowsFound[r + 1][1 + slot];
+        var codes = rowsFound[r + 1][1 + slot] || NONE;
         for (var i = 0; i < codes.length; i++) { count++; i += codes[i] % 2; }
       }
       withTerm += count;
@@ -283,7 +287,7 @@
       var boost = meta.boosts[slot], average = stats.averages[slot], lengths = stats.lengths[slot];
       var docs = new Int32Array(counts[slot]), scores = new Float64Array(counts[slot]), at = 0;
       for (var r = 0; r < rowsFound.length; r += 2) {
-        var codes = rowsFound[r + 1][1 + slot], doc = rowsFound[r];
+        var codes = rowsFound[r + 1][1 + slot] || NONE, doc = rowsFound[r];
         for (var i = 0; i < codes.length; i++) {
           doc += Math.floor(codes[i] / 2);
           var tf = codes[i] % 2 ? codes[++i] : 1, fieldLength = lengths[doc];
@@ -496,6 +500,11 @@
       link.appendChild(highlighted(data[0], matchedTerms(hit, "title")));
       heading.appendChild(link);
       item.appendChild(heading);
+      if (data[4]) {  /* the short author line, where the paper has one */
+        var byline = element("p", "meta authors");
+        byline.appendChild(highlighted(data[4], matchedTerms(hit, "author")));
+        item.appendChild(byline);
+      }
       item.appendChild(element("p", "meta", "Last featured " + data[2]));
       var snippet = element("p", "snippet");
       snippet.appendChild(highlighted(data[3], matchedTerms(hit, "abstract")));

@@ -122,9 +122,62 @@
     filters.addEventListener("submit", function (event) { event.preventDefault(); });
   }
 
+  /* Digest pages: "most upvoted first" reorders the list in place (ties, and papers without a
+   * count, keep the digest's order); unticking it puts the digest's order back. */
+  function setUpUpvoteSort() {
+    var box = document.getElementById("sort-upvotes"), list = document.querySelector("ol.papers");
+    if (!box || !list) { return; }
+    var original = Array.prototype.slice.call(list.children);
+    function votes(item) {
+      var value = parseInt(item.getAttribute("data-upvotes"), 10);
+      return isNaN(value) ? -1 : value;
+    }
+    box.addEventListener("change", function () {
+      var order = original.slice();
+      if (box.checked) {
+        order = original.map(function (item, index) { return [votes(item), index, item]; })
+          .sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; })
+          .map(function (pair) { return pair[2]; });
+      }
+      order.forEach(function (item) { list.appendChild(item); });
+    });
+  }
+
+  /* Paper pages: "Copy BibTeX" puts the entry on the clipboard. The Clipboard API needs a
+   * secure context and permission; where it is missing or refused (some file:// pages), the
+   * text is selected and copied with execCommand, which works from a click anywhere. */
+  function setUpCopyButtons() {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      var source = document.getElementById(button.getAttribute("data-copy"));
+      var status = button.parentNode.querySelector(".copy-status");
+      if (!source) { return; }
+      button.hidden = false;
+      function say(text) { if (status) { status.textContent = text; } }
+      function fallback() {
+        var range = document.createRange(), selection = window.getSelection();
+        range.selectNodeContents(source);
+        selection.removeAllRanges();
+        selection.addRange(range);
+        var done = false;
+        try { done = document.execCommand("copy"); } catch (error) { done = false; }
+        say(done ? "Copied." : "Selected: press Ctrl+C (or ⌘C) to copy.");
+      }
+      button.addEventListener("click", function () {
+        var text = source.textContent;
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(text).then(function () { say("Copied."); }, fallback);
+        } else {
+          fallback();
+        }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpThemeToggle();
     setUpFilters();
+    setUpUpvoteSort();
+    setUpCopyButtons();
     chooseDigestContext();
     document.addEventListener("keydown", onKey);
   });
