@@ -361,11 +361,16 @@ def test_snippets_cut_at_a_word():
 @pytest.fixture(scope="module")
 def small_site(seeds_site, small_segments, tmp_path_factory) -> Path:
     """The seeds site with the many-segment search files."""
-    site = tmp_path_factory.mktemp("small") / "site"
+    return site_with(seeds_site, tmp_path_factory.mktemp("small"), small_segments)
+
+
+def site_with(seeds_site: Path, root: Path, files: dict[str, bytes]) -> Path:
+    """The seeds site with another search index (its result links lead nowhere for new papers)."""
+    site = root / "site"
     shutil.copytree(seeds_site, site)
     shutil.rmtree(site / "search")
     (site / "search").mkdir()
-    for path, data in small_segments.items():
+    for path, data in files.items():
         (site / path).write_bytes(data)
     return site
 

@@ -9,14 +9,13 @@ document order), one after (with a repeat of a seed paper that brings it authors
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 from lunr import get_default_builder, lunr
 from playwright.sync_api import expect
-from test_search import (BROWSER_QUERIES, QUERIES, WASSERSTEIN, Files, as_the_page_asks, js_round, lunr_py_index,
+from test_search import (site_with, BROWSER_QUERIES, QUERIES, WASSERSTEIN, Files, as_the_page_asks, js_round, lunr_py_index,
                          made_files, padded, reference_scores, seed_catalog, seed_dumps, seed_texts)
 
 import generator.search as search
@@ -259,17 +258,6 @@ def test_cache_keys_cover_the_authors():
 
 
 # --- the real search.js and lunr.js in Chromium -------------------------------------------
-
-def site_with(seeds_site: Path, root: Path, files: dict[str, bytes]) -> Path:
-    """The seeds site with another search index (its result links lead nowhere for new papers)."""
-    site = root / "site"
-    shutil.copytree(seeds_site, site)
-    shutil.rmtree(site / "search")
-    (site / "search").mkdir()
-    for path, data in files.items():
-        (site / path).write_bytes(data)
-    return site
-
 
 @pytest.fixture(scope="module")
 def authored_site(seeds_site, real_files, tmp_path_factory) -> Path:
