@@ -84,8 +84,40 @@ def edit_taxonomy(content: Path) -> None:
         '[[topic]]\nname = "Diffusion models"\nkeywords = ["diffusion"]\n', encoding="utf-8")
 
 
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def api_digest(content: Path) -> None:
+    """The API's JSON for a new day: a seed paper gains an arXiv ID, authors, upvotes, BibTeX."""
+    shutil.copy(FIXTURES / "api" / "2025-03-15.json", content / "digests")
+
+
+def refreshed_upvotes(content: Path) -> None:
+    """The same day fetched again later: only counts changed."""
+    path = content / "digests" / "2025-03-15.json"
+    path.write_text(path.read_text(encoding="utf-8").replace('"upvotes": 42', '"upvotes": 61'), encoding="utf-8")
+
+
+def saved_page_and_cards(content: Path) -> None:
+    """A saved page (a retitled paper, found by its ID) and the page's text (a paper by its title)."""
+    shutil.copy(FIXTURES / "api" / "2025-03-17.html", content / "digests")
+    shutil.copy(FIXTURES / "forms" / "2025-03-16.txt", content / "digests")
+
+
+def an_id_joins_two_titles(content: Path) -> None:
+    """Two titles read without an ID were two pages; an ID shows they are one paper: one page
+    and a redirect from the other's."""
+    (content / "digests" / "2025-03-22.txt").write_text(dump(("Moss Growth, Revisited", ABSTRACT.format("moss")),
+                                                             date="Mar 22"), encoding="utf-8")
+    (content / "digests" / "2025-03-23.json").write_text(
+        '[{"paper": {"id": "2503.23001", "title": "An Early Paper On Moss", "summary": "Moss."}},\n'
+        ' {"paper": {"id": "2503.23001", "title": "Moss Growth, Revisited", "summary": "Moss again."}}]\n',
+        encoding="utf-8")
+
+
 CHANGES = [newer_digest, edit_abstract, older_digest, remove_digest, respell_a_title, retitle_site,
-           override_template, drop_hand_page, edit_taxonomy]
+           override_template, drop_hand_page, edit_taxonomy, api_digest, refreshed_upvotes, saved_page_and_cards,
+           older_digest, an_id_joins_two_titles]
 
 
 def test_each_incremental_build_equals_a_clean_build(tmp_path):
@@ -96,6 +128,10 @@ def test_each_incremental_build_equals_a_clean_build(tmp_path):
         change(content)
         build(BuildOptions(content, out))
         assert tree(out) == clean_build(content, tmp_path), change.__name__
+    joined = tree(out)
+    assert b'url=../papers/an-early-paper-on-moss.html"' in joined["papers/moss-growth-revisited.html"]
+    wise = next(data for path, data in joined.items() if path.startswith("papers/wise") and path.endswith(".html"))
+    assert b"57 \xc2\xb7 5 comments" in wise  # the saved page of Mar 17 is newer than the refreshed Mar 15
 
 
 def related_section(page: bytes) -> bytes:
