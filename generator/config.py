@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from generator.diagnostics import BuildError, Diagnostic, error, warning
 
-KNOWN_KEYS = {"title", "description", "base_url", "default_year", "language", "dates"}
+KNOWN_KEYS = {"title", "description", "base_url", "default_year", "language", "dates", "fetch"}  # [fetch]: fetch.py
 
 
 @dataclass(frozen=True)
