@@ -8,11 +8,7 @@ the output folder unless every stage succeeded and every entry read is on the si
 from __future__ import annotations
 
 import hashlib
-import multiprocessing as mp
-import os
-import signal
 import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from itertools import chain
@@ -26,8 +22,11 @@ from generator.exports import Exports
 from generator.pages import load_pages
 from generator.parse import SUFFIXES, Dump, parse_dump
 from generator.topics import load_taxonomy, tag_papers
-from generator.render import OutputFile, SiteRenderer, Theme, default_theme_dir
-from generator.manifest import NAME as MARKER, Fingerprint, Manifest, fingerprint, read_state
+from generator.output import OutputFile
+from generator.render import SiteRenderer
+from generator.theme import Theme, default_theme_dir
+from generator.manifest import NAME as MARKER, Fingerprint, Manifest, fingerprint
+from generator.workers import Forked
 from generator.write import Staging, check_target, recover, write_site
 
 STAGES = ("parse", "catalog", "topics", "related", "render", "search", "write")
@@ -39,7 +38,8 @@ class BuildOptions:
     content: Path
     out: Path
     strict: bool = False
-    force: bool = False
+    no_cache: bool = False  # rebuild everything, as if nothing had been built before
+    replace: bool = False  # allow replacing an output folder paperdigest did not build
 
 
 @dataclass(frozen=True)
@@ -104,20 +104,20 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
 
     What the last build left in the cache (cache.py) is used for speed only: parsed dumps,
     paper names, and the keys of the files now in the site, so unchanged pages are neither
-    rendered nor written. --force ignores all of it."""
+    rendered nor written. --no-cache makes the cache remember nothing (cache.Cache(read=False))."""
     clock = Stopwatch()
     started = time.perf_counter()
-    check_target(options.out, options.content, options.force)
+    check_target(options.out, options.content, options.replace)
     recover(options.out.resolve())
     theme = Theme((options.content / "theme", default_theme_dir()))
     prints = fingerprint(options.content, theme.dirs, options.strict)
-    cache = Cache(options.out)
-    previous = read_state(options.out, cache.state)
-    if previous and previous.inputs == prints.inputs and not options.force:
+    cache = Cache(options.out, read=not options.no_cache)
+    previous = cache.previous()
+    if previous and previous.inputs == prints.inputs:
         return BuildSummary(previous.entries, previous.papers, previous.digests, previous.files,
                             time.perf_counter() - started, previous.diagnostics, up_to_date=True)
     config, diagnostics = load_config(options.content / "site.toml")
-    dumps, more = read_dumps(options.content / "digests", config, prints, None if options.force else cache)
+    dumps, more = read_dumps(options.content / "digests", config, prints, cache)
     pages, page_problems = load_pages(options.content / "pages")
     taxonomy, topic_notes = load_taxonomy(options.content)
     diagnostics += more + page_problems + topic_notes
@@ -125,14 +125,14 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
         raise BuildError(diagnostics)
     mark = clock.charge("parse", started)
 
-    names = Names({} if options.force else cache.names())
+    names = Names(cache.names())
     catalog = build_catalog(dumps, names)
     mark = clock.charge("catalog", mark)
-    tagging = tag_papers(catalog.papers, taxonomy, None if options.force else cache)
+    tagging = tag_papers(catalog.papers, taxonomy, cache)
     mark = clock.charge("topics", mark)
     live, spare = cache.file_keys() if (options.out / MARKER).is_file() else ({}, None)
-    reuse = {} if options.force else live
-    staging = Staging(cache.spare, dict(spare)) if spare is not None and not options.force else None
+    reuse, usable = cache.reusable(live, spare)
+    staging = Staging(cache.spare, dict(usable)) if usable is not None else None
 
     def manifest(files: int) -> Manifest:
         return Manifest(prints.inputs, catalog.entries_read, len(catalog.papers), len(catalog.digests), files,
@@ -142,14 +142,14 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
         check_accounting(dumps, catalog, written, names)
         return manifest(len(written)).marker()
 
-    exports = Exports(catalog, config, theme, tuple(pages), None if options.force else cache, tagging)
+    exports = Exports(catalog, config, theme, tuple(pages), cache, tagging)
     # The search index, the exports and the related papers are made in processes of their own
     # meanwhile; pages wait for the related papers only when the first paper page is reached.
     with Forked(lambda: search_index(catalog, reuse)) as search, Forked(exports.files) as exported, \
             Forked(lambda: related_stage(catalog)) as related:
         renderer = SiteRenderer(catalog, config, theme, tuple(pages), reuse, salt=f"{prints.code} {prints.theme}",
                                 tagging=tagging, related=lambda: clock.wait("related", related.value),
-                                compiled=None if options.force else cache.root / "templates")
+                                compiled=cache.templates)
         files = chain(clock.produce("render", progress(renderer.files(), renderer.page_count())),
                       clock.produce("search", search.files()),
                       clock.produce("render", exported.files()),
@@ -191,84 +191,6 @@ def search_index(catalog: Catalog, reuse: Mapping[str, str]) -> Iterator[OutputF
     from generator.search import search_files
 
     return search_files(catalog, reuse)
-
-
-class Forked:
-    """A stage run in a forked process while this one goes on: the search index is computed
-    while pages are rendered and written, instead of after them.
-
-    The child inherits the catalog by fork, makes every file, and sends them back through a
-    pipe once it is done; files() yields them. Where fork is unavailable, or there is one core,
-    the stage simply runs when files() is iterated."""
-
-    BATCH = 256  # files per message
-
-    def __init__(self, make: Callable[[], Iterable[OutputFile]]):
-        self.make = make
-        self.pid = 0
-        if "fork" in mp.get_all_start_methods() and len(os.sched_getaffinity(0)) > 1:
-            self.receive, send = mp.Pipe(duplex=False)
-            self.pid = os.fork()
-            if self.pid == 0:
-                self.receive.close()
-                self.child(send)
-            send.close()
-
-    def child(self, send) -> None:
-        """Make the files, send them, and leave without running the parent's exit handlers.
-
-        The child yields the CPU to the build's own process (nice +5): that one renders and
-        writes every page, which is what the build waits for; a stage beside it only has to be
-        done by the time the writing is."""
-        status = 0
-        try:
-            os.nice(5)
-            made = list(self.make())
-            for start in range(0, len(made), self.BATCH):
-                send.send(("files", made[start:start + self.BATCH]))
-            send.send(("done", None))
-        except BaseException as exc:  # hand the failure to the parent, which reports it
-            status = 1
-            try:
-                send.send(("error", exc))
-            except Exception:
-                send.send(("error", RuntimeError(traceback.format_exc())))
-        finally:
-            os._exit(status)
-
-    def value(self):
-        """The one thing a stage that makes a single value made (it makes a list of one)."""
-        (found,) = list(self.files())
-        return found
-
-    def files(self) -> Iterator[OutputFile]:
-        if not self.pid:
-            yield from self.make()
-            return
-        while True:
-            try:
-                kind, payload = self.receive.recv()
-            except EOFError:
-                raise RuntimeError("a forked build stage ended without its results") from None
-            if kind == "error":
-                raise payload
-            if kind == "done":
-                return
-            yield from payload
-
-    def __enter__(self) -> "Forked":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        """End the child (it is done already, unless the build failed or was interrupted)."""
-        if self.pid:
-            self.receive.close()
-            try:
-                os.kill(self.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            os.waitpid(self.pid, 0)
-            self.pid = 0
 
 
 def read_dumps(folder: Path, config: SiteConfig, prints: Fingerprint,

@@ -32,6 +32,7 @@ from datetime import date
 from pathlib import Path
 
 from generator.diagnostics import Diagnostic, Level
+from generator.manifest import read_state
 from generator.metadata import FIELDS, NO_META, PaperMeta
 from generator.reading import Dump, Entry
 
@@ -39,18 +40,25 @@ FORMAT = f"paperdigest-cache 1 {sys.version}"  # marshal's format is specific to
 
 
 class Cache:
-    """The cache folder of one output folder."""
+    """The cache folder of one output folder. With `read=False` (--no-cache) it remembers
+    nothing from before, as if the folder were empty, but still records this build's results
+    for the next one: stages ask it the same questions either way and never test an option."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, read: bool = True):
         out = out.resolve()
         self.out = out
+        self.read = read
         self.root = out.with_name(f".{out.name}.paperdigest")
         self.spare = self.root / "spare"
         self.state = self.root / "state.json"
 
     # -- small files written whole --------------------------------------------------------
 
-    def _load(self, name: str) -> object:
+    def _load(self, name: str, always: bool = False) -> object:
+        """A cached value; None if missing or unreadable, or if this cache does not read (unless
+        `always`: what the output folder holds is a fact about it, not cached work)."""
+        if not (self.read or always):
+            return None
         try:
             header, data = marshal.loads((self.root / name).read_bytes())  # marshal.load(file) reads in small pieces
             return data if header == FORMAT else None
@@ -67,15 +75,29 @@ class Cache:
     def _forget(self, name: str) -> None:
         (self.root / name).unlink(missing_ok=True)
 
+    @property
+    def templates(self) -> Path | None:
+        """Where Jinja keeps the theme's compiled templates (none when not reading the cache)."""
+        return self.root / "templates" if self.read else None
+
+    def previous(self):
+        """What the site now in the output folder was built from (manifest.Manifest), if known."""
+        return read_state(self.out, self.state) if self.read else None
+
     # -- which files the live site and the spare hold ------------------------------------------
 
     def file_keys(self) -> tuple[dict[str, str], dict[str, str] | None]:
         """(keys of the files in <out>, keys of the files in spare/ or None if unknown)."""
-        found = self._load("files.marshal")
+        found = self._load("files.marshal", always=True)
         if not isinstance(found, tuple) or len(found) != 2:
             return {}, None
         live, spare = found
         return live, (spare if spare is not None and self.spare.is_dir() else None)
+
+    def reusable(self, live: dict[str, str], spare: dict[str, str] | None) -> tuple[dict[str, str], dict[str, str] | None]:
+        """(the live site's files a build may reuse, the spare it may assemble the next site in):
+        nothing, when this cache does not read, so every page is made and written anew."""
+        return (live, spare) if self.read else ({}, None)
 
     def forget(self) -> None:
         """Called before <out> or spare/ changes: until recorded again, neither what they hold

@@ -8,10 +8,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from generator import __version__
-from generator.build import BuildOptions, Progress, build, no_progress
-from generator.diagnostics import BuildError, Level, UsageError
-
-EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+from generator.build import BuildOptions
+from generator.diagnostics import BuildError, UsageError
+from generator.reporting import EXIT_INPUT, EXIT_OK, EXIT_USAGE, progress_bar, run_build
 
 
 def port_number(text: str) -> int:
@@ -40,7 +39,9 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--out", type=Path, default=Path("site"), help="output folder (default: site)")
     command.add_argument("--strict", action="store_true", help="treat warnings as errors")
     command.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors")
-    command.add_argument("--force", action="store_true", help="rebuild even if nothing changed; replace an output folder paperdigest did not build")
+    command.add_argument("--no-cache", action="store_true", help="rebuild everything, using nothing a previous build left")
+    command.add_argument("--replace", action="store_true", help="allow replacing an output folder paperdigest did not build")
+    command.add_argument("--force", action="store_true", help="deprecated: --no-cache and --replace together")
     command.add_argument("--debug", action="store_true", help="show Python tracebacks for failures")
     serve = commands.add_parser("serve", help="build, serve the site on 127.0.0.1, rebuild and reload pages on changes")
     serve.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content)")
@@ -61,56 +62,6 @@ def parser() -> argparse.ArgumentParser:
     get.add_argument("--quiet", action="store_true", help="print nothing but failures")
     get.add_argument("--debug", action="store_true", help="show Python tracebacks for failures")
     return root
-
-
-def progress_bar(enabled: bool):
-    """A tqdm bar on stderr for builds that last more than a second (none when not a terminal)."""
-
-    def wrap(files, total):
-        if not enabled:
-            return files
-        from tqdm import tqdm
-
-        return tqdm(files, total=total, delay=1.0, unit=" files", file=sys.stderr, leave=False,
-                    desc="paperdigest")
-
-    return wrap
-
-
-def run_build(options: BuildOptions, label: Path, *, quiet: bool = False, debug: bool = False,
-              progress: Progress = no_progress) -> tuple[int, str]:
-    """One build, reported as `paperdigest build` reports it: diagnostics on stderr, one summary
-    line on stdout. Returns (exit code, what was printed on stderr when the build failed).
-    `label` is the output folder as the user wrote it. KeyboardInterrupt is left to the caller."""
-    try:
-        summary = build(options, progress=progress)
-    except BuildError as exc:
-        errors = sum(d.level is Level.ERROR for d in exc.diagnostics)
-        why = f"{errors} error(s)" if errors else "warnings with --strict"
-        lines = [str(d) for d in exc.diagnostics]
-        lines.append(f"paperdigest: build failed: {why}; {label} was left unchanged")
-        return EXIT_INPUT, report_failure(lines)
-    except UsageError as exc:
-        return EXIT_USAGE, report_failure([f"paperdigest: {exc}"])
-    except Exception as exc:  # a bug or a disk problem: short message unless --debug
-        if debug:
-            raise
-        return EXIT_INPUT, report_failure([f"paperdigest: build failed: {type(exc).__name__}: {exc}; {label} was left "
-                                           "unchanged (run with --debug for details)"])
-    for diagnostic in summary.diagnostics:
-        print(diagnostic, file=sys.stderr, flush=True)
-    if not quiet:
-        done = (f"{label} is up to date" if summary.up_to_date
-                else f"wrote {summary.files} files to {label}")
-        print(f"paperdigest: {summary.entries} entries, {summary.papers} papers, {summary.digests} digests; "
-              f"{done} in {summary.seconds:.2f} s", flush=True)
-    return EXIT_OK, ""
-
-
-def report_failure(lines: list[str]) -> str:
-    text = "\n".join(lines)
-    print(text, file=sys.stderr, flush=True)
-    return text
 
 
 def run_fetch(args: argparse.Namespace) -> int:
@@ -155,15 +106,32 @@ def run_fetch(args: argparse.Namespace) -> int:
     return EXIT_INPUT if report.failed else EXIT_OK
 
 
+def run_serve(args: argparse.Namespace) -> int:
+    """`paperdigest serve`: the server gets what to watch and how to rebuild (serve.py knows
+    nothing of builds), like MkDocs' LiveReloadServer(builder=...)."""
+    import os
+
+    import generator.search  # noqa: F401  (imported before the server's threads start: builds fork)
+    from generator.serve import serve
+    from generator.theme import default_theme_dir
+
+    options = BuildOptions(args.content, args.out, strict=args.strict)
+    progress = progress_bar(enabled=sys.stderr.isatty())
+    watched = tuple(dict.fromkeys(Path(os.path.abspath(folder))
+                                  for folder in (args.content, args.content / "theme", default_theme_dir())))
+    return serve(args.out, args.port, lambda: run_build(options, args.out, progress=progress), watched)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "fetch":
         return run_fetch(args)
     if args.command == "serve":
-        from generator.serve import serve
-
-        return serve(args.content, args.out, args.port, strict=args.strict)
-    options = BuildOptions(args.content, args.out, strict=args.strict, force=args.force)
+        return run_serve(args)
+    if args.force:
+        print("paperdigest: --force is deprecated; it now means --no-cache --replace (use those)", file=sys.stderr)
+    options = BuildOptions(args.content, args.out, strict=args.strict, no_cache=args.no_cache or args.force,
+                           replace=args.replace or args.force)
     try:
         code, _ = run_build(options, args.out, quiet=args.quiet, debug=args.debug,
                             progress=progress_bar(enabled=not args.quiet and sys.stderr.isatty()))

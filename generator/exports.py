@@ -24,7 +24,10 @@ from generator.config import SiteConfig
 from generator.links import urls
 from generator.pages import HandPage
 from generator.topics import Tagging, Taxonomy
-from generator.render import OutputFile, Theme, environment, flatten, long_date, newest_first, topic_months
+from generator.keys import flatten
+from generator.output import OutputFile
+from generator.queries import newest_first, topic_months
+from generator.theme import Theme, environment, long_date
 
 FEED_DIGESTS = 30  # entries of feed.xml: the newest dated digests
 FEED_PAPERS = 50  # entries of papers.xml: the papers most recently seen for the first time
@@ -41,7 +44,7 @@ class Exports:
         self.config = config
         self.pages = pages
         self.cache = cache
-        self.env = environment(theme, cache.root / "templates" if cache else None)
+        self.env = environment(theme, cache.templates if cache else None)
         self.dated = [digest for digest in catalog.digests if digest.date is not None]
 
     def files(self) -> Iterator[OutputFile]:
@@ -124,7 +127,7 @@ class Exports:
         return f'{{"site":{site},"papers":[{",".join(records.values())}]}}\n'.encode("utf-8")
 
     def sitemap(self) -> bytes:
-        """Every page, the topic and month pages included (as render.py makes them)."""
+        """Every page, the topic and month pages included (as render.py makes them, from queries.topic_months)."""
         months = topic_months(self.catalog, self.tagging)
         return self.render("sitemap.xml", topics=[(topic, months[topic.slug]) for topic in self.tagging.taxonomy.topics])
 

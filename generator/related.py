@@ -15,7 +15,6 @@ the smaller slug."""
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from generator.catalog import Paper
+from generator.workers import cpu_count
 
 # English function words and the stock phrases of abstracts: they say nothing about a topic.
 # (IDF alone would weigh them down, but dropping them early also halves the words to count.)
@@ -286,8 +286,7 @@ def nearest(vectors: sp.csr_matrix, count: int) -> list[list[int]]:
 
 def _threads(tasks: int) -> int:
     """Threads for `tasks` independent tasks (no result depends on it)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(tasks, cores, 4))
+    return max(1, min(tasks, cpu_count(), 4))
 
 
 def _block_nearest(vectors: sp.csr_matrix, transposed: sp.csr_matrix, start: int, stop: int,

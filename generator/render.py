@@ -1,4 +1,5 @@
-"""Catalog -> output files, through the theme's Jinja templates.
+"""Catalog -> output files, through the theme's Jinja templates (theme.py), asking the catalog
+through queries.py, keyed by keys.py.
 
 Python decides what goes on a page (which papers, which neighbours); templates decide how it
 looks. A user overrides any template or static file by putting one with the same name under
@@ -8,125 +9,26 @@ root), so the output works from file://, at a domain root, and under a project s
 
 from __future__ import annotations
 
-import calendar
-import dataclasses
 import functools
-import hashlib
-import json
-import operator
-import multiprocessing as mp
-import os
-import re
-import signal
-from dataclasses import dataclass
-from datetime import date
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
-import jinja2
-
-from generator.catalog import Appearance, Catalog, Digest, Paper
+from generator.catalog import Catalog, Digest, Paper
 from generator.citation import bibtex
 from generator.config import SiteConfig
-from generator.links import badges, segments
-from generator.metadata import short_authors
+from generator.keys import PageKeys, flatten
+from generator.output import OutputFile
 from generator.pages import HandPage
-from generator.topics import Tagging, Taxonomy, Topic, papers_by_topic
+from generator.queries import (RECENT, Month, by_month, calendar_months, chart_bars, most_featured, neighbours,
+                               newest_first, topic_counts, topic_months)
+from generator.theme import Theme, environment
+from generator.theme import long_date  # noqa: F401  (TEMPORARY: a running benchmark imports it from here)
+from generator.topics import Tagging, Taxonomy, Topic
+from generator.workers import forked_map
 
-RECENT = 10  # digests listed on the home page; the archive page lists them all
-MOST_FEATURED = 100  # papers on the "most featured" page
-CHART_DIGESTS = 60  # digests in the home page's chart
 TOPIC_LATEST = 50  # papers on a topic's own page (its month pages list them all)
 PARALLEL_MIN_PAPERS = 1000  # below this, starting workers costs more than it saves
-MAX_WORKERS = 4
 BATCH = 100  # papers per task handed to a worker
-
-# Characters that mean something in Markdown when they come from a dump: backslash-escaped.
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
-# Raw-HTML characters have no backslash escape in Markdown; character references work everywhere.
-MARKDOWN_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-
-
-@dataclass(frozen=True)
-class OutputFile:
-    """One file of the site. A stage that can tell its file is unchanged since the last build
-    (its `key` equals the key the previous build recorded for that path) yields it with
-    `data=None`, and the writer reuses the previous build's file without the bytes being made.
-
-    `key` is a fingerprint of everything the bytes are made from, so equal keys promise equal
-    bytes; it is opaque to the writer. An empty key means "the bytes are the key"."""
-
-    path: str  # POSIX path relative to the output root
-    data: bytes | None
-    key: str = ""
-
-
-@dataclass(frozen=True)
-class Theme:
-    """Template and static folders, searched in order: the user's overrides first."""
-
-    dirs: tuple[Path, ...]
-
-    def static_files(self) -> dict[str, Path]:
-        """Relative path -> file; a file in an earlier theme dir wins."""
-        found: dict[str, Path] = {}
-        for base in reversed(self.dirs):
-            static = base / "static"
-            for path in sorted(static.rglob("*")) if static.is_dir() else ():
-                if path.is_file():
-                    found[path.relative_to(static).as_posix()] = path
-        return dict(sorted(found.items()))
-
-
-def default_theme_dir() -> Path:
-    """The bundled theme: inside the package when installed, beside it in a source checkout."""
-    here = Path(__file__).resolve().parent
-    installed = here / "themes" / "default"
-    return installed if installed.is_dir() else here.parent / "themes" / "default"
-
-
-def environment(theme: Theme, compiled: Path | None = None) -> jinja2.Environment:
-    """The templates' environment. `compiled` is a folder (in the build cache) where Jinja keeps
-    each template compiled, by a hash of its source: compiling them takes ~0.2 s a build."""
-    if compiled is not None:
-        compiled.mkdir(parents=True, exist_ok=True)
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(base / "templates") for base in theme.dirs]),
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled is not None else None,
-        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True, default=False),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(segments=segments, badges=badges, md=markdown_escape, yaml=yaml_string,
-                       long_date=long_date, short_date=short_date, short_authors=short_authors,
-                       thousands="{:,}".format)
-    return env
-
-
-def markdown_escape(text: str) -> str:
-    """Escape Markdown syntax and raw HTML so dump text stays text in the Markdown twins."""
-    escaped = MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    return re.sub(r"[&<>]", lambda match: MARKDOWN_ENTITIES[match.group()], escaped)
-
-
-def yaml_string(text: str) -> str:
-    """A double-quoted YAML scalar (JSON strings are valid YAML): safe for any title."""
-    return json.dumps(text, ensure_ascii=False)
-
-
-def long_date(digest: Digest) -> str:
-    if digest.date is None:
-        return f"Undated ({PurePath(digest.sources[0]).stem})"
-    return f"{digest.date:%b} {digest.date.day}, {digest.date.year}"
-
-
-def short_date(digest: Digest) -> str:
-    if digest.date is None:
-        return "undated"
-    return f"{digest.date:%b} {digest.date.day}"
-
 
 class SiteRenderer:
     """Renders every page of one catalog. Stateless beyond its inputs; pages render independently.
@@ -203,10 +105,9 @@ class SiteRenderer:
         return dict(sorted(found.items()))
 
     def all_paper_files(self) -> Iterator[OutputFile]:
-        """Paper pages, most of any site: rendered by forked workers while this process writes.
-
-        Workers inherit the catalog by fork (nothing is pickled but the rendered bytes coming
-        back), and imap keeps the order, so the output is the same as rendering in turn."""
+        """Paper pages, most of any site: rendered by forked workers while this process writes
+        (workers.forked_map: they inherit the renderer, and the order is kept, so the output is
+        the same as rendering in turn)."""
         stale = []
         for number, paper in enumerate(self.catalog.papers):
             key = self.keys.paper(paper)
@@ -215,15 +116,9 @@ class SiteRenderer:
                 yield from (OutputFile(path, None, key) for path in paths)
             else:
                 stale.append(number)
-        workers = min(len(os.sched_getaffinity(0)), MAX_WORKERS)
-        if workers < 2 or len(stale) < PARALLEL_MIN_PAPERS or "fork" not in mp.get_all_start_methods():
-            for number in stale:
-                yield from self.paper_files(self.catalog.papers[number])
-            return
         batches = [stale[start:start + BATCH] for start in range(0, len(stale), BATCH)]
-        with mp.get_context("fork").Pool(workers, initializer=_adopt, initargs=(self,)) as pool:
-            for batch in pool.imap(_render_papers, batches):
-                yield from batch
+        for batch in forked_map(_render_papers, batches, self, enough=len(stale) >= PARALLEL_MIN_PAPERS):
+            yield from batch
 
     def digest_files(self, digest: Digest) -> Iterator[OutputFile]:
         older, newer = self.neighbours[digest.slug]
@@ -312,260 +207,8 @@ def paper_paths(paper: Paper) -> tuple[str, str]:
     return f"papers/{paper.slug}.html", f"papers/{paper.slug}.md"
 
 
-@dataclass(frozen=True)
-class Neighbour:
-    """A paper as a link to it: all a page shows of a paper next to it."""
-
-    slug: str
-    title: str
+def _render_papers(renderer: SiteRenderer, numbers: list[int]) -> list[OutputFile]:
+    """One batch of paper pages (in a worker, which inherited the renderer)."""
+    return [item for number in numbers for item in renderer.paper_files(renderer.catalog.papers[number])]
 
 
-@dataclass(frozen=True)
-class Around:
-    """A paper's place in one digest, as its page shows it: the papers before and after it.
-    (PageKeys.around_text writes each of these fields into the page's key.)"""
-
-    digest: str  # Digest.slug
-    previous: Neighbour | None
-    next: Neighbour | None
-
-
-class PageKeys:
-    """The key of a paper or digest page: a hash of every field of every object its template is
-    given (the paper, its digests, its neighbours there, its related papers), plus a salt for
-    everything shared (generator, theme, settings, hand pages, topic taxonomy).
-
-    Fields are read generically from the dataclasses, so a field added later is covered
-    without anyone remembering to add it here. A paper's text is hashed once and reused by
-    each digest page that lists it."""
-
-    def __init__(self, catalog: Catalog, salt: str, related: Callable[[], Mapping[str, tuple[str, ...]]] | None = None):
-        self.catalog = catalog
-        self._related = related or dict
-        self.related_found: Mapping[str, tuple[str, ...]] | None = None
-        self.salt = hashlib.blake2b(salt.encode("utf-8", "surrogateescape"), digest_size=16)
-        self.digest_hash = {digest.slug: self.hash("d", flatten(digest)) for digest in catalog.digests}
-        self.contents: dict[str, str] = {}  # Paper.key -> hash of the paper and its digests
-        self.papers: dict[str, str] = {}  # Paper.key -> key of its page
-        self.neighbours: dict[str, str] = {}  # Paper.key -> flatten() of it as a Neighbour
-
-    def related(self) -> Mapping[str, tuple[str, ...]]:
-        """Each paper's related papers, asked for only when a paper page's key is first needed:
-        they may still be being computed in another process (build.py) until then."""
-        if self.related_found is None:
-            self.related_found = self._related()
-        return self.related_found
-
-    def content(self, paper: Paper) -> str:
-        """What lists of papers (digest and topic pages) show of a paper: the paper itself and
-        the digests it was in."""
-        key = self.contents.get(paper.key)
-        if key is None:
-            digests = "".join([self.digest_hash[appearance.digest] for appearance in paper.appearances])
-            key = self.contents[paper.key] = self.hash("paper", flatten(paper) + digests)
-        return key
-
-    def paper(self, paper: Paper) -> str:
-        """A paper page's key: its content, the papers next to it in each digest, its related papers."""
-        key = self.papers.get(paper.key)
-        if key is None:
-            around = "".join([self.around_text(appearance) for appearance in paper.appearances])
-            related = "".join([self.neighbour_text(other) for other in self.related().get(paper.key, ())])
-            key = self.papers[paper.key] = self.hash("page", f"{self.content(paper)}{around}[{related}]")
-        return key
-
-    def around_text(self, appearance: Appearance) -> str:
-        """What around(appearance) holds, as text, from each neighbour's text worked out once:
-        every field of Around (its digest, and each neighbour or its absence)."""
-        papers = self.catalog.digest(appearance.digest).papers
-        at = appearance.position
-        before = self.neighbour_text(papers[at - 1]) if at > 0 else "-"
-        after = self.neighbour_text(papers[at + 1]) if at + 1 < len(papers) else "-"
-        return f"{len(appearance.digest)}:{appearance.digest}{before}{after}"
-
-    def neighbour_text(self, key: str) -> str:
-        text = self.neighbours.get(key)
-        if text is None:
-            text = self.neighbours[key] = flatten(self.neighbour(key))
-        return text
-
-    def around(self, appearance: Appearance) -> Around:
-        """The papers before and after this one in a digest, for a paper page's digest navigation."""
-        papers = self.catalog.digest(appearance.digest).papers
-        at = appearance.position
-        return Around(appearance.digest, self.neighbour(papers[at - 1]) if at > 0 else None,
-                      self.neighbour(papers[at + 1]) if at + 1 < len(papers) else None)
-
-    def neighbour(self, key: str) -> Neighbour:
-        paper = self.catalog.paper(key)
-        return Neighbour(paper.slug, paper.title)
-
-    def digest(self, digest: Digest, older: Digest | None, newer: Digest | None) -> str:
-        around = "".join(self.digest_hash[d.slug] if d else "-" for d in (older, newer))
-        papers = "".join([self.content(self.catalog.paper(key)) for key in digest.papers])
-        return self.hash("digest", self.digest_hash[digest.slug] + around + papers)
-
-    def hash(self, kind: str, text: str) -> str:
-        digest = self.salt.copy()
-        digest.update(f"{kind}\0{text}".encode("utf-8", "surrogateescape"))
-        return digest.hexdigest()
-
-
-def flatten(value: object) -> str:
-    """A dataclass (with nested dataclasses and tuples of them) as one unambiguous string:
-    strings are length-prefixed and other leaves are repr()s, so no text can forge a separator."""
-    parts = []
-    for field in field_values(type(value))(value):
-        kind = type(field)
-        if kind is str:
-            parts.append(f"{len(field)}:{field}")
-        elif kind is tuple:
-            parts.append("(" + ",".join([f"{len(item)}:{item}" if type(item) is str else flatten(item)
-                                         for item in field]) + ")")
-        elif dataclasses.is_dataclass(field):
-            parts.append(flatten(field))
-        else:
-            parts.append(repr(field))
-    return "{" + ",".join(parts) + "}"
-
-
-@functools.cache
-def field_values(kind: type) -> Callable[[object], tuple]:
-    """A function giving every field of a dataclass, in order, as a tuple."""
-    names = [field.name for field in dataclasses.fields(kind)]
-    getter = operator.attrgetter(*names)
-    return getter if len(names) > 1 else lambda value: (getter(value),)
-
-
-_WORKER: SiteRenderer | None = None  # the renderer a forked worker inherited (one per process)
-
-
-def _adopt(renderer: SiteRenderer) -> None:
-    """A worker's start. Ctrl-C, which a terminal sends to every process of the group, is the
-    build's to handle: it ends its workers itself, and a worker's own KeyboardInterrupt would
-    only print a traceback."""
-    global _WORKER
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER = renderer
-
-
-def _render_papers(numbers: list[int]) -> list[OutputFile]:
-    assert _WORKER is not None
-    return [item for number in numbers for item in _WORKER.paper_files(_WORKER.catalog.papers[number])]
-
-
-def calendar_months(digests: tuple[Digest, ...]) -> list[tuple[str, list[list[tuple[date, Digest | None] | None]]]]:
-    """Every month from the first dated digest to the last, newest first, as weeks (Monday
-    first) of days: (day, its digest or None), or None for the days of other months."""
-    by_day = {digest.date: digest for digest in digests if digest.date is not None}
-    if not by_day:
-        return []
-    first, last = min(by_day), max(by_day)
-    months = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        weeks = [[(day, by_day.get(day)) if day.month == month else None for day in week]
-                 for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)]
-        months.append((f"{calendar.month_name[month]} {year}", weeks))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months[::-1]
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One digest in the home page's chart: its papers, new there or returning."""
-
-    digest: Digest
-    new: int
-    returning: int
-
-
-def chart_bars(catalog: Catalog) -> list[Bar]:
-    """The last CHART_DIGESTS dated digests, oldest first, with their new and returning counts."""
-    dated = [digest for digest in catalog.digests if digest.date is not None][-CHART_DIGESTS:]
-    bars = []
-    for digest in dated:
-        new = sum(catalog.paper(key).appearances[0].digest == digest.slug for key in digest.papers)
-        bars.append(Bar(digest, new, len(digest.papers) - new))
-    return bars
-
-
-def most_featured(catalog: Catalog) -> list[Paper]:
-    """The papers featured in the most digests (two or more), most first; ties by the latest
-    appearance, newest first, then by slug."""
-    repeated = [paper for paper in catalog.papers if len(paper.appearances) > 1]
-    order = {digest.slug: number for number, digest in enumerate(catalog.digests)}
-    repeated.sort(key=lambda paper: (-len(paper.appearances), -order[paper.latest.digest], paper.slug))
-    return repeated[:MOST_FEATURED]
-
-
-def newest_papers(catalog: Catalog) -> list[Paper]:
-    """Papers by their latest appearance, newest first (undated-only papers last), then by rank there."""
-    order = {digest.slug: number for number, digest in enumerate(catalog.digests)}
-    return sorted(catalog.papers, key=lambda paper: (paper.latest.date is None, -order[paper.latest.digest],
-                                                   paper.latest.position))
-
-
-@dataclass(frozen=True)
-class Month:
-    """Papers last featured in one month (or, with slug "undated", only in undated digests)."""
-
-    slug: str  # YYYY-MM, or "undated"
-    label: str  # "March 2025", or "Undated"
-    papers: tuple[Paper, ...]
-
-
-def topic_months(catalog: Catalog, tagging: Tagging) -> dict[str, list[Month]]:
-    """Each topic's papers by the month they were last featured in, newest first: the topic
-    and month pages (and the sitemap's list of them)."""
-    if not tagging.taxonomy.topics:
-        return {}
-    listed = papers_by_topic(newest_papers(catalog), tagging)
-    return {slug: by_latest_month(papers) for slug, papers in listed.items()}
-
-
-def by_latest_month(papers: list[Paper]) -> list[Month]:
-    """Papers grouped by the month they were last featured, in the order given; undated last."""
-    months: dict[tuple[str, str], list[Paper]] = {}
-    named: dict[date | None, tuple[str, str]] = {None: ("undated", "Undated")}
-    for paper in papers:
-        day = paper.latest.date
-        month = named.get(day) or named.setdefault(day, (f"{day:%Y-%m}", f"{day:%B} {day.year}"))
-        months.setdefault(month, []).append(paper)
-    return [Month(slug, label, tuple(listed)) for (slug, label), listed in months.items()]
-
-
-def topic_counts(entries: list[dict]) -> list[tuple[Topic, int]]:
-    """The topics of a digest's papers with how many papers have each, most first, then by name."""
-    counts: dict[Topic, int] = {}
-    for entry in entries:
-        for topic in entry["topics"]:
-            counts[topic] = counts.get(topic, 0) + 1
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0].name))
-
-
-def by_month(digests: tuple[Digest, ...]) -> list[tuple[str, list[Digest]]]:
-    """Dated digests grouped by month, newest month and newest digest first."""
-    months: dict[str, list[Digest]] = {}
-    for digest in reversed(digests):
-        if digest.date is not None:
-            months.setdefault(f"{digest.date:%B} {digest.date.year}", []).append(digest)
-    return list(months.items())
-
-
-def newest_first(digests: tuple[Digest, ...]) -> list[Digest]:
-    """Archive order: dated digests newest first, then undated ones by file name."""
-    dated = [digest for digest in digests if digest.date is not None]
-    undated = [digest for digest in digests if digest.date is None]
-    return dated[::-1] + undated
-
-
-def neighbours(digests: tuple[Digest, ...]) -> dict[str, tuple[Digest | None, Digest | None]]:
-    """(older, newer) for each digest; dated and undated digests form separate chains."""
-    result: dict[str, tuple[Digest | None, Digest | None]] = {}
-    for chain in ([d for d in digests if d.date], [d for d in digests if not d.date]):
-        for index, digest in enumerate(chain):
-            older = chain[index - 1] if index > 0 else None
-            newer = chain[index + 1] if index + 1 < len(chain) else None
-            result[digest.slug] = (older, newer)
-    return result

@@ -34,8 +34,9 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from generator.build import BuildOptions
-from generator.render import default_theme_dir
+from typing import Callable
+
+from generator.reporting import EXIT_OK, EXIT_USAGE
 
 HOST = "127.0.0.1"
 PREFIX = "/__paperdigest__/"
@@ -288,10 +289,9 @@ class Watcher:
 
 # --- the command ---------------------------------------------------------------------------
 
-def serve(content: Path, out: Path, port: int, strict: bool = False) -> int:
-    """Build, serve, watch and rebuild until Ctrl-C or SIGTERM; return the exit code."""
-    from generator.cli import EXIT_OK, EXIT_USAGE, progress_bar, run_build
-
+def serve(out: Path, port: int, rebuild: Callable[[], tuple[int, str]], watched: tuple[Path, ...]) -> int:
+    """Build (with `rebuild`: exit code and the failure's text), serve `out`, watch the
+    `watched` folders and rebuild on changes, until Ctrl-C or SIGTERM; return the exit code."""
     broadcast = Broadcast()
     root = Path(os.path.abspath(out))
     try:
@@ -301,10 +301,6 @@ def serve(content: Path, out: Path, port: int, strict: bool = False) -> int:
                if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc))
         print(f"paperdigest: cannot serve on {HOST}:{port}: {why}", file=sys.stderr)
         return EXIT_USAGE
-    options = BuildOptions(content, out, strict=strict)
-    progress = progress_bar(enabled=sys.stderr.isatty())
-    folders = tuple(dict.fromkeys(Path(os.path.abspath(folder))
-                                  for folder in (content, content / "theme", default_theme_dir())))
     stop = threading.Event()
     thread = None
 
@@ -330,11 +326,9 @@ def serve(content: Path, out: Path, port: int, strict: bool = False) -> int:
     building = False
     try:
         try:
-            import generator.search  # noqa: F401  (imported before any thread starts; see Forked in build.py)
-
-            watcher = Watcher(folders, skip=(root,))
+            watcher = Watcher(watched, skip=(root,))
             building = True
-            code, failure = run_build(options, out, progress=progress)
+            code, failure = rebuild()
             building = False
             if code != EXIT_USAGE:  # a usage error (such as --out naming a folder that is not a site) stays one
                 broadcast.publish(code == EXIT_OK, failure)
@@ -351,7 +345,7 @@ def serve(content: Path, out: Path, port: int, strict: bool = False) -> int:
                     continue
                 watcher.built = state  # as it was before the build: a change during it builds again
                 building = True
-                built, failure = run_build(options, out, progress=progress)
+                built, failure = rebuild()
                 building = False
                 if not stop.is_set():
                     broadcast.publish(built == EXIT_OK, failure)

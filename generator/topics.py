@@ -3,7 +3,7 @@
 The taxonomy is data, not code: generator/topics.toml is the default, and a site replaces it
 with content/topics.toml (its format and the matching rules are documented in that file).
 A paper's topics are a pure function of its title, its abstract and the taxonomy, so page
-keys (render.PageKeys) cover them by hashing the taxonomy once into their salt.
+keys (keys.PageKeys) cover them by hashing the taxonomy once into their salt.
 
 Matching is plain word matching, deliberately: it is explainable to a reader ("tagged
 'Causality' because the title says 'causal'"), editable by anyone, and deterministic. It runs
@@ -15,10 +15,7 @@ edited papers, and a first build of many papers tags them in forked workers.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing as mp
-import os
 import re
-import signal
 import string
 import tomllib
 from collections import Counter
@@ -31,12 +28,12 @@ from slugify import slugify
 from generator.cache import Cache
 from generator.catalog import Paper
 from generator.diagnostics import BuildError, Diagnostic, error, warning
+from generator.workers import forked_map
 
 DEFAULT = Path(__file__).resolve().parent / "topics.toml"
 SETTINGS = {"per_paper", "min_score", "title_weight", "topic"}
 TOPIC_KEYS = {"name", "slug", "description", "keywords"}
 PARALLEL_MIN_PAPERS = 4000  # fewer are tagged here: starting workers would cost more than it saves
-MAX_WORKERS = 4
 BATCH = 1000  # papers per task handed to a worker
 
 
@@ -248,31 +245,17 @@ def tag_papers(papers: Iterable[Paper], taxonomy: Taxonomy, cache: Cache | None 
 def tag_all(tagger: Tagger, papers: list[Paper]) -> list[tuple[str, ...]]:
     """Each paper's topic slugs, in order: in forked workers when there are enough papers to
     pay for starting them (they inherit the papers; only the slugs come back)."""
-    workers = min(len(os.sched_getaffinity(0)), MAX_WORKERS)
-    if workers < 2 or len(papers) < PARALLEL_MIN_PAPERS or "fork" not in mp.get_all_start_methods():
-        return [_slugs(tagger, paper) for paper in papers]
     ranges = [(start, min(start + BATCH, len(papers))) for start in range(0, len(papers), BATCH)]
-    with mp.get_context("fork").Pool(workers, initializer=_adopt, initargs=(tagger, papers)) as pool:
-        return [slugs for batch in pool.imap(_tag_range, ranges) for slugs in batch]
+    found = forked_map(_tag_range, ranges, (tagger, papers), enough=len(papers) >= PARALLEL_MIN_PAPERS)
+    return [slugs for batch in found for slugs in batch]
 
 
 def _slugs(tagger: Tagger, paper: Paper) -> tuple[str, ...]:
     return tuple(topic.slug for topic in tagger.tags(paper.title, paper.abstract))
 
 
-_WORK: tuple[Tagger, list[Paper]] | None = None  # what a forked worker inherited (one per process)
-
-
-def _adopt(tagger: Tagger, papers: list[Paper]) -> None:
-    """A worker's start; Ctrl-C is the build's to handle (see render._adopt)."""
-    global _WORK
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORK = (tagger, papers)
-
-
-def _tag_range(bounds: tuple[int, int]) -> list[tuple[str, ...]]:
-    assert _WORK is not None
-    tagger, papers = _WORK
+def _tag_range(work: tuple[Tagger, list[Paper]], bounds: tuple[int, int]) -> list[tuple[str, ...]]:
+    tagger, papers = work
     return [_slugs(tagger, paper) for paper in papers[bounds[0]:bounds[1]]]
 
 

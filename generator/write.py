@@ -25,23 +25,23 @@ from typing import Callable, Iterable
 
 from generator.diagnostics import BuildError, UsageError, error
 from generator.manifest import NAME as MARKER  # marks a folder as a paperdigest build
-from generator.render import OutputFile
+from generator.output import OutputFile
 
 TEMP_TAG = ".paperdigest-"
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
 
 
-def check_target(out: Path, content: Path, force: bool) -> None:
+def check_target(out: Path, content: Path, replace: bool) -> None:
     """Refuse targets where a build would destroy something that is not a previous build."""
     out, content = out.resolve(), content.resolve()
     if out == content or out in content.parents:
         raise UsageError(f"refusing to build into {out}: it contains the content folder {content}")
     if out.exists() and not out.is_dir():
         raise UsageError(f"refusing to build into {out}: it is a file, not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists() and not force:
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists() and not replace:
         raise UsageError(f"refusing to replace {out}: it is not empty and was not built by paperdigest "
-                         "(use --force to replace it anyway)")
+                         "(use --replace to replace it anyway)")
 
 
 @dataclass
@@ -137,7 +137,7 @@ class Assembler:
                 os.link(self.live / item.path, target)
             except FileNotFoundError:
                 raise BuildError([error(str(self.live / item.path), None, "the current site lacks a file this build "
-                                        "meant to keep", "build again with --force")]) from None
+                                        "meant to keep", "build again with --replace")]) from None
         else:
             target.write_bytes(item.data)
         self.holds[item.path] = key

@@ -153,9 +153,9 @@ def test_ctrl_c_after_the_swap_still_counts_as_built(tmp_path, monkeypatch):
 
 
 def test_a_forked_stage_hands_back_its_files_in_order_and_its_errors():
-    from generator.build import Forked
+    from generator.workers import Forked
     from generator.diagnostics import error
-    from generator.render import OutputFile
+    from generator.output import OutputFile
 
     made = [OutputFile(f"search/{n}.js", bytes([n % 256]) * n, f"k{n}") for n in range(700)]
     with Forked(lambda: iter(made)) as stage:

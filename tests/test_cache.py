@@ -149,7 +149,7 @@ def test_adding_a_digest_renders_and_writes_only_what_it_touches(tmp_path):
     out = tmp_path / "site"
     spare = Cache(out).spare
     build(BuildOptions(content, out))
-    build(BuildOptions(content, out, force=True))  # the first site is kept as the spare
+    build(BuildOptions(content, out, no_cache=True))  # the first site is kept as the spare
     before, existing = tree(out), set(inodes(out).values()) | set(inodes(spare).values())
     newer_digest(content)
     build(BuildOptions(content, out))
@@ -182,7 +182,7 @@ def test_a_damaged_cache_costs_time_not_correctness(tmp_path):
     content = seeded_content(tmp_path)
     out = tmp_path / "site"
     build(BuildOptions(content, out))
-    build(BuildOptions(content, out, force=True))
+    build(BuildOptions(content, out, no_cache=True))
     newer_digest(content)
     for path in Cache(out).root.rglob("*"):
         if path.is_file() and "spare" not in path.parts:
@@ -197,7 +197,7 @@ def test_a_spare_changed_behind_the_cache_is_not_trusted(tmp_path):
     content = seeded_content(tmp_path)
     out = tmp_path / "site"
     build(BuildOptions(content, out))
-    build(BuildOptions(content, out, force=True))
+    build(BuildOptions(content, out, no_cache=True))
     newer_digest(content)
     (content / "theme" / "templates").mkdir(parents=True)
     (content / "theme" / "templates" / "paper.html").write_text("{{ paper.no_such_field.oops }}")

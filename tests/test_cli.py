@@ -143,7 +143,9 @@ def test_an_unchanged_input_is_not_rebuilt_and_any_change_is(tmp_path):
         result = run_cli(*args)
         assert result.returncode == 0 and "wrote" in result.stdout, result.stdout
     assert "up to date" in run_cli(*args).stdout
-    assert "wrote" in run_cli(*args, "--force").stdout
+    assert "wrote" in run_cli(*args, "--no-cache").stdout
+    forced = run_cli(*args, "--force")  # the old spelling still works, and says what to use
+    assert "wrote" in forced.stdout and "--force is deprecated; it now means --no-cache --replace" in forced.stderr
     strict = run_cli(*args, "--strict")  # another option is another input: it really builds, and fails
     assert strict.returncode == 1 and "--strict" in strict.stderr
 

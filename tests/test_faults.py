@@ -48,7 +48,7 @@ def test_kill_9_at_random_moments_never_leaves_a_partial_site(tmp_path):
     outcomes = []
     rng = random.Random(20250314)
     for _ in range(8):
-        process = subprocess.Popen([sys.executable, "-m", "generator", "build", "--quiet", "--force",
+        process = subprocess.Popen([sys.executable, "-m", "generator", "build", "--quiet", "--no-cache",
                                     "--content", str(content), "--out", str(out)], cwd=REPO)  # always a real build
         time.sleep(rng.uniform(0.0, full))
         process.send_signal(signal.SIGKILL)

@@ -8,7 +8,7 @@ from support import dump, make_content, tree
 
 from generator.build import BuildOptions, build
 from generator.links import segments
-from generator.render import markdown_escape
+from generator.theme import markdown_escape
 
 ABSTRACT = "An abstract long enough to be one. " * 10
 
@@ -129,7 +129,8 @@ def test_page_count_is_what_files_yields(tmp_path):
     from generator.config import SiteConfig
     from generator.pages import load_pages
     from generator.parse import parse_dump
-    from generator.render import SiteRenderer, Theme, default_theme_dir
+    from generator.render import SiteRenderer
+    from generator.theme import Theme, default_theme_dir
 
     pages_dir = tmp_path / "pages"
     pages_dir.mkdir()
@@ -216,7 +217,7 @@ def test_each_paper_page_lists_its_related_papers_in_order(seeds_site):
     from generator.config import load_config
     from generator.manifest import fingerprint
     from generator.related import related_papers
-    from generator.render import default_theme_dir
+    from generator.theme import default_theme_dir
 
     config, _ = load_config(CONTENT / "site.toml")
     dumps, _ = read_dumps(CONTENT / "digests", config, fingerprint(CONTENT, (default_theme_dir(),), False))

@@ -25,10 +25,11 @@ from lunr.vector import Vector
 from support import SEEDS, dump
 
 import generator.search as search
+import generator.searchindex as searchindex
 from generator.catalog import build_catalog, paper_key
 from generator.parse import parse_dump
-from generator.search import (BOOSTS, FIELDS, document_order, document_texts, index_segment, key_of, search_files,
-                              segments, snippet, utf16_order)
+from generator.search import BOOSTS, FIELDS, document_order, document_texts, search_files, segments, snippet
+from generator.searchindex import index_segment, key_of, utf16_order
 
 CALL = re.compile(r"^paperdigestSearch\.(\w+)\((.*)\);\n$", re.DOTALL)
 
@@ -180,12 +181,12 @@ def reference():
 @pytest.fixture(scope="module")
 def small_segments():
     """The seeds' search files cut into many segments and buckets (the real sizes give 3 and 5)."""
-    saved = search.SEGMENT_DOCS, search.BLOCK_MIN, search.BUCKET_BYTES
-    search.SEGMENT_DOCS, search.BLOCK_MIN, search.BUCKET_BYTES = 64, 8, 3000
+    saved = search.SEGMENT_DOCS, search.BLOCK_MIN, searchindex.BUCKET_BYTES
+    search.SEGMENT_DOCS, search.BLOCK_MIN, searchindex.BUCKET_BYTES = 64, 8, 3000
     try:
         return {path: file.data for path, file in made_files(seed_catalog()).items()}
     finally:
-        search.SEGMENT_DOCS, search.BLOCK_MIN, search.BUCKET_BYTES = saved
+        search.SEGMENT_DOCS, search.BLOCK_MIN, searchindex.BUCKET_BYTES = saved
 
 
 @pytest.fixture(scope="module", params=["seeds site", "small segments"])

@@ -19,6 +19,7 @@ from test_search import (site_with, BROWSER_QUERIES, QUERIES, WASSERSTEIN, Files
                          made_files, padded, reference_scores, seed_catalog, seed_dumps, seed_texts)
 
 import generator.search as search
+import generator.searchindex as searchindex
 from generator.catalog import build_catalog, paper_key
 from generator.metadata import PaperMeta, short_authors
 from generator.reading import Dump, Entry
@@ -83,12 +84,12 @@ def reference(texts):
 
 
 def small_made_files(catalog) -> dict[str, bytes]:
-    saved = search.SEGMENT_DOCS, search.BLOCK_MIN, search.BUCKET_BYTES
-    search.SEGMENT_DOCS, search.BLOCK_MIN, search.BUCKET_BYTES = 64, 8, 3000
+    saved = search.SEGMENT_DOCS, search.BLOCK_MIN, searchindex.BUCKET_BYTES
+    search.SEGMENT_DOCS, search.BLOCK_MIN, searchindex.BUCKET_BYTES = 64, 8, 3000
     try:
         return {path: file.data for path, file in made_files(catalog).items()}
     finally:
-        search.SEGMENT_DOCS, search.BLOCK_MIN, search.BUCKET_BYTES = saved
+        search.SEGMENT_DOCS, search.BLOCK_MIN, searchindex.BUCKET_BYTES = saved
 
 
 @pytest.fixture(scope="module")
@@ -166,10 +167,10 @@ def test_row_sizes_are_the_bytes_each_bucket_file_holds(texts):
     """Buckets are cut by row_sizes, which must count rows as written: without trailing empty fields."""
     for segment in search.segments(len(texts)):
         part = texts[segment.start:segment.stop]
-        index = search.index_segment(part)
-        sizes = search.row_sizes(index.terms, *search.posting_codes(index))
-        files = search.encode_segment(segment, part)
-        buckets = search.cut_buckets(index.terms, sizes)
+        index = searchindex.index_segment(part)
+        sizes = searchindex.row_sizes(index.terms, *searchindex.posting_codes(index))
+        files = searchindex.encode_segment(segment, part)
+        buckets = searchindex.cut_buckets(index.terms, sizes)
         assert len(files) == 1 + len(buckets)
         for number, (bucket, data) in enumerate(zip(buckets, files[1:])):
             frame = len(f"paperdigestSearch.terms({segment.start},{number},[]);\n")

@@ -267,7 +267,7 @@ def test_ctrl_c_during_a_build_leaves_a_whole_site(tmp_path, served):
     if "build interrupted" in server.text("stderr"):
         assert after == before
     else:  # it had finished: then it is exactly what a build of the new content makes
-        rebuilt = run_cli("build", "--force", "--content", str(content), "--out", str(tmp_path / "fresh"))
+        rebuilt = run_cli("build", "--no-cache", "--content", str(content), "--out", str(tmp_path / "fresh"))
         assert rebuilt.returncode == 0, rebuilt.stderr
         assert after == {**tree(tmp_path / "fresh")}
     again = run_cli("build", "--content", str(content), "--out", str(site))  # and the next build goes on from it

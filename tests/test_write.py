@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from generator.diagnostics import BuildError, UsageError
-from generator.render import OutputFile
+from generator.output import OutputFile
 from generator.write import MARKER, TEMP_TAG, Staging, check_target, content_key, recover, write_site
 
 
@@ -100,23 +100,23 @@ def test_refuses_to_build_into_or_over_the_content_folder(tmp_path):
     content.mkdir()
     for out in (content, tmp_path):
         with pytest.raises(UsageError, match="content"):
-            check_target(out, content, force=True)
+            check_target(out, content, replace=True)
 
 
-def test_refuses_a_foreign_non_empty_folder_without_force(tmp_path):
+def test_refuses_a_foreign_non_empty_folder_without_replace(tmp_path):
     out = tmp_path / "docs"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    with pytest.raises(UsageError, match="--force"):
-        check_target(out, tmp_path / "content", force=False)
-    check_target(out, tmp_path / "content", force=True)
-    check_target(tmp_path / "empty-or-missing", tmp_path / "content", force=False)
+    with pytest.raises(UsageError, match="--replace"):
+        check_target(out, tmp_path / "content", replace=False)
+    check_target(out, tmp_path / "content", replace=True)
+    check_target(tmp_path / "empty-or-missing", tmp_path / "content", replace=False)
 
 
 def test_a_previous_build_may_be_replaced(tmp_path):
     out = tmp_path / "site"
     write_site(files("index.html"), out)
-    check_target(out, tmp_path / "content", force=False)
+    check_target(out, tmp_path / "content", replace=False)
 
 
 def test_recover_restores_a_site_moved_aside_by_a_crashed_swap(tmp_path):

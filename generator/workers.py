@@ -1,0 +1,143 @@
+"""The build's process plumbing, in one place: how many cores it may use, a pool of forked
+workers for many small tasks, and a stage forked to run beside the build.
+
+Forking lets workers inherit the catalog (nothing is pickled but what comes back), and both
+helpers degrade to running in this process where fork is missing (Windows; macOS spawns by
+default but has fork) or there is one core, so every caller gets the same results either way.
+Workers ignore Ctrl-C: a terminal sends it to the whole process group, and the build, which
+ends its workers itself, is the one to report it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import traceback
+from typing import Any, Callable, Iterable, Iterator, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+MAX_WORKERS = 4
+
+
+def cpu_count() -> int:
+    """The cores this process may run on: os.process_cpu_count() (Python 3.13+), else the
+    affinity mask where the platform has one (Linux), else os.cpu_count()."""
+    counter = getattr(os, "process_cpu_count", None)
+    if counter is not None:
+        return counter() or 1
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    return "fork" in mp.get_all_start_methods()
+
+
+_STATE: Any = None  # what a forked worker inherited (one per process)
+
+
+def _adopt(state: Any) -> None:
+    global _STATE
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _STATE = state
+
+
+def _call(task: tuple[Callable[[Any, Any], Any], Any]) -> Any:
+    function, item = task
+    return function(_STATE, item)
+
+
+def forked_map(function: Callable[[Any, T], R], items: list[T], state: Any, *, enough: bool) -> Iterator[R]:
+    """function(state, item) for each item, in order. With `enough` work to pay for starting
+    them, in up to MAX_WORKERS forked workers that inherit `state` (function must be a
+    module-level function: it travels by name); otherwise in this process."""
+    workers = min(cpu_count(), MAX_WORKERS, len(items))
+    if not enough or workers < 2 or not can_fork():
+        for item in items:
+            yield function(state, item)
+        return
+    with mp.get_context("fork").Pool(workers, initializer=_adopt, initargs=(state,)) as pool:
+        yield from pool.imap(_call, [(function, item) for item in items])
+
+
+class Forked:
+    """A stage run in a forked process while this one goes on: the search index is computed
+    while pages are rendered and written, instead of after them.
+
+    The child inherits the catalog by fork, makes every file, and sends them back through a
+    pipe once it is done; files() yields them. Where fork is unavailable, or there is one core,
+    the stage simply runs when files() is iterated."""
+
+    BATCH = 256  # files per message
+
+    def __init__(self, make: Callable[[], Iterable[Any]]):
+        self.make = make
+        self.pid = 0
+        if can_fork() and cpu_count() > 1:
+            self.receive, send = mp.Pipe(duplex=False)
+            self.pid = os.fork()
+            if self.pid == 0:
+                self.receive.close()
+                self.child(send)
+            send.close()
+
+    def child(self, send) -> None:
+        """Make the files, send them, and leave without running the parent's exit handlers.
+
+        The child yields the CPU to the build's own process (nice +5, where the platform has
+        it): that one renders and writes every page, which is what the build waits for; a stage
+        beside it only has to be done by the time the writing is."""
+        status = 0
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            if hasattr(os, "nice"):
+                os.nice(5)
+            made = list(self.make())
+            for start in range(0, len(made), self.BATCH):
+                send.send(("files", made[start:start + self.BATCH]))
+            send.send(("done", None))
+        except BaseException as exc:  # hand the failure to the parent, which reports it
+            status = 1
+            try:
+                send.send(("error", exc))
+            except Exception:
+                send.send(("error", RuntimeError(traceback.format_exc())))
+        finally:
+            os._exit(status)
+
+    def value(self):
+        """The one thing a stage that makes a single value made (it makes a list of one)."""
+        (found,) = list(self.files())
+        return found
+
+    def files(self) -> Iterator[Any]:
+        if not self.pid:
+            yield from self.make()
+            return
+        while True:
+            try:
+                kind, payload = self.receive.recv()
+            except EOFError:
+                raise RuntimeError("a forked build stage ended without its results") from None
+            if kind == "error":
+                raise payload
+            if kind == "done":
+                return
+            yield from payload
+
+    def __enter__(self) -> "Forked":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        """End the child (it is done already, unless the build failed or was interrupted)."""
+        if self.pid:
+            self.receive.close()
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            os.waitpid(self.pid, 0)
+            self.pid = 0
