@@ -110,8 +110,9 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
     check_target(options.out, options.content, options.replace)
     recover(options.out.resolve())
     theme = Theme((options.content / "theme", default_theme_dir()))
-    prints = fingerprint(options.content, theme.dirs, options.strict)
     cache = Cache(options.out, read=not options.no_cache)
+    prints = fingerprint(options.content, theme.dirs, options.strict, cache.stats())
+    cache.record_stats(prints.stats)
     previous = cache.previous()
     if previous and previous.inputs == prints.inputs:
         return BuildSummary(previous.entries, previous.papers, previous.digests, previous.files,

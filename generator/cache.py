@@ -6,6 +6,7 @@ git ignores it):
   state.json     what the site now in <out> was built from (see manifest.py)
   files.marshal  path -> key of every file in <out>, and of every file in spare/
   names.marshal  title -> (paper key, slug), see catalog.Names
+  stats.marshal  each input file's size, mtime, inode and sha256 (unchanged files are not read)
   records.marshal  each paper's papers.json record, by a hash of what it is made from (exports.py)
   topics.marshal  each paper's topics, by a hash of its text, and the taxonomy they are from
   templates/     the theme's templates compiled by Jinja, by a hash of their source
@@ -119,6 +120,16 @@ class Cache:
             shutil.rmtree(self.spare, ignore_errors=True)
             self.root.mkdir(exist_ok=True)
             os.rename(old, self.spare)
+
+    # -- input files' stats (manifest.fingerprint) ---------------------------------------------
+
+    def stats(self):
+        """When the inputs were last hashed, and each one's size, mtime, inode and sha256."""
+        found = self._load("stats.marshal")
+        return found if isinstance(found, tuple) and len(found) == 2 and isinstance(found[1], dict) else None
+
+    def record_stats(self, stats) -> None:
+        self._save("stats.marshal", stats)
 
     # -- paper names -------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ bytes a clean build gives, after every kind of change, and reuses what it should
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -220,3 +221,38 @@ def test_parsed_dumps_are_kept_by_content_and_pruned(tmp_path):
     remove_digest(content)
     build(BuildOptions(content, out))
     assert len(list(dumps.iterdir())) == len(SEEDS)
+
+
+def test_unchanged_inputs_are_not_read_again(tmp_path, monkeypatch):
+    from generator.manifest import fingerprint
+
+    content = seeded_content(tmp_path)
+    old = 1_600_000_000
+    for path in content.rglob("*"):
+        if path.is_file():
+            os.utime(path, (old, old))
+    first = fingerprint(content, (), False)
+    read = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or original(self))
+    second = fingerprint(content, (), False, first.stats)
+    assert second.inputs == first.inputs and second.files == first.files
+    assert not [name for name in read if name.endswith(".txt")]  # the generator's own files may be newer
+
+
+def test_an_edit_in_the_same_clock_tick_as_the_last_build_is_still_seen(tmp_path):
+    """A file changed right after a build, keeping its size, inode and even its mtime (a coarse
+    clock): it was modified too close to the last look to be trusted, so it is read again."""
+    content = seeded_content(tmp_path)
+    out = tmp_path / "site"
+    newer_digest(content)
+    path = content / "digests" / "2025-03-20.txt"
+    build(BuildOptions(content, out))
+    stat = path.stat()
+    text = path.read_text(encoding="utf-8").replace("tides", "tidez")
+    with open(path, "r+", encoding="utf-8") as handle:  # in place: the same inode
+        handle.write(text)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size and path.stat().st_ino == stat.st_ino
+    build(BuildOptions(content, out))
+    assert b"tidez" in (out / "digests" / "2025-03-20.html").read_bytes()
