@@ -4,21 +4,18 @@ turn values into text (escaping for Markdown and YAML, dates, authors)."""
 
 from __future__ import annotations
 
+import functools
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 import jinja2
 
+from generator import commonmark
 from generator.catalog import Digest
 from generator.links import badges, segments
 from generator.metadata import short_authors
 
-# Characters that mean something in Markdown when they come from a dump: backslash-escaped.
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
-# Raw-HTML characters have no backslash escape in Markdown; character references work everywhere.
-MARKDOWN_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 @dataclass(frozen=True)
@@ -59,16 +56,11 @@ def environment(theme: Theme, compiled: Path | None = None) -> jinja2.Environmen
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(segments=segments, badges=badges, md=markdown_escape, yaml=yaml_string,
+    env.filters.update(segments=segments, badges=badges, md=commonmark.escape,
+                       md_start=functools.partial(commonmark.escape, at_start=True), yaml=yaml_string,
                        long_date=long_date, short_date=short_date, short_authors=short_authors,
                        thousands="{:,}".format)
     return env
-
-
-def markdown_escape(text: str) -> str:
-    """Escape Markdown syntax and raw HTML so dump text stays text in the Markdown twins."""
-    escaped = MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    return re.sub(r"[&<>]", lambda match: MARKDOWN_ENTITIES[match.group()], escaped)
 
 
 def yaml_string(text: str) -> str:

@@ -8,7 +8,7 @@ from support import dump, make_content, tree
 
 from generator.build import BuildOptions, build
 from generator.links import segments
-from generator.theme import markdown_escape
+from generator.commonmark import escape as markdown_escape
 
 ABSTRACT = "An abstract long enough to be one. " * 10
 
@@ -102,7 +102,7 @@ def test_a_user_template_and_static_file_override_the_theme(tmp_path):
 
 
 def test_markdown_escape_neutralises_syntax():
-    assert markdown_escape("[x](javascript:alert(1)) <b>*") == r"\[x\]\(javascript:alert\(1\)\) &lt;b&gt;\*"
+    assert markdown_escape("[x](javascript:alert(1)) <b>*") == r"\[x\](javascript:alert(1)) &lt;b>\*"
 
 
 def test_urls_are_found_whatever_their_case():
