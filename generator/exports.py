@@ -1,5 +1,5 @@
-"""The site for programs: Atom feeds, papers.json, llms.txt, and (with base_url) sitemap.xml and
-robots.txt.
+"""The site for programs: Atom feeds, papers.json, llms.txt, and (with base_url) sitemap.xml,
+robots.txt and opensearch.xml.
 
 Feeds are written with feedgen. Every date in them is a digest's date (midnight UTC), never
 the clock, so a rebuild of the same input gives the same bytes. Undated digests have no date
@@ -55,6 +55,7 @@ class Exports:
         if self.config.base_url:
             yield OutputFile("sitemap.xml", self.sitemap())
             yield OutputFile("robots.txt", self.render("robots.txt"))
+            yield OutputFile("opensearch.xml", self.render("opensearch.xml"))
 
     def url(self, path: str) -> str:
         return self.config.base_url + path

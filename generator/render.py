@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
 from generator.catalog import Catalog, Digest, Paper
-from generator.citation import bibtex
+from generator import scholarly
+from generator.citation import bibtex, ris, unique_keys
 from generator.config import SiteConfig
 from generator.keys import PageKeys, flatten
 from generator.output import OutputFile
 from generator.pages import HandPage
 from generator.queries import (RECENT, Month, by_month, calendar_months, chart_bars, most_featured, neighbours,
                                newest_first, topic_counts, topic_months)
-from generator.theme import Theme, environment
-from generator.theme import long_date  # noqa: F401  (TEMPORARY: a running benchmark imports it from here)
+from generator.theme import Theme, environment, long_date
 from generator.topics import Tagging, Taxonomy, Topic
 from generator.workers import forked_map
 
@@ -56,11 +56,11 @@ class SiteRenderer:
 
     def page_count(self) -> int:
         """How many files files() yields: index, archive, calendar, most featured, topics, search, 404,
-        each topic and hand page (and its twin, when published), two per digest and per paper, and
-        the redirects (redirects())."""
+        each topic and hand page (and its twin, when published), four per digest (page, twin,
+        .bib, .ris), two per paper, and the redirects (redirects())."""
         twins = sum(hand.twin_is_safe for hand in self.pages)
         topics = sum(1 + len(months) for months in self.topic_months.values())
-        return 7 + topics + len(self.pages) + twins + 2 * (len(self.catalog.digests) + len(self.catalog.papers)) \
+        return 7 + topics + len(self.pages) + twins + 4 * len(self.catalog.digests) + 2 * len(self.catalog.papers) \
             + len(self.redirects)
 
     @functools.cached_property
@@ -123,15 +123,24 @@ class SiteRenderer:
     def digest_files(self, digest: Digest) -> Iterator[OutputFile]:
         older, newer = self.neighbours[digest.slug]
         key = self.keys.digest(digest, older, newer)
-        paths = (f"digests/{digest.slug}.html", f"digests/{digest.slug}.md")
+        paths = [f"digests/{digest.slug}.{suffix}" for suffix in ("html", "md", "bib", "ris")]
         if all(self.previous.get(path) == key for path in paths):
             yield from (OutputFile(path, None, key) for path in paths)
             return
         entries = self.digest_entries(digest)
+        papers = [entry["paper"] for entry in entries]
+        base = self.config.base_url
         context = dict(digest=digest, entries=entries, older=older, newer=newer, topics=topic_counts(entries),
-                       sortable=any(entry["upvotes"] is not None for entry in entries))
+                       sortable=any(entry["upvotes"] is not None for entry in entries),
+                       jsonld=scholarly.item_list(digest, papers, base))
         yield self.page(paths[0], "digest.html", "../", key, **context)
         yield self.page(paths[1], "digest.md", "../", key, **context)
+        pages = [f"{base}papers/{paper.slug}.html" if base else "" for paper in papers]
+        label = long_date(digest)
+        yield self.page(paths[2], "digest.bib", "../", key, digest=digest, entries=[
+            bibtex(paper, url, cite, fallback=True) for paper, url, cite in zip(papers, pages, unique_keys(papers))])
+        yield self.page(paths[3], "digest.ris", "../", key, digest=digest,
+                        records=[ris(paper, url, label) for paper, url in zip(papers, pages)])
 
     def topic_pages(self, topic: Topic, months: list[Month]) -> Iterator[OutputFile]:
         """A topic's page (its newest papers and its months) and a page per month listing the
@@ -168,7 +177,8 @@ class SiteRenderer:
         catalog = self.catalog
         context = dict(paper=paper, appearances=list(zip(paper.appearances, digests)), around=around,
                        context_digest=paper.latest.digest, topics=self.tagging.of(paper), related=related,
-                       bibtex=bibtex(paper), counts_digest=catalog.digest(paper.counts_from) if paper.counts_from else None,
+                       bibtex=bibtex(paper), highwire=scholarly.highwire(paper, self.config.base_url),
+                       jsonld=scholarly.article(paper, digests, self.config.base_url), counts_digest=catalog.digest(paper.counts_from) if paper.counts_from else None,
                        stars_digest=catalog.digest(paper.stars_from) if paper.stars_from else None)
         html, markdown = paper_paths(paper)
         key = self.keys.paper(paper)

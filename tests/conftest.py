@@ -68,3 +68,23 @@ def forms_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copy(path, root / "content" / "digests" / path.name)
     build(BuildOptions(root / "content", root / "site"))
     return root / "site"
+
+
+PUBLIC_BASE = "https://example.org/archive/"
+
+
+@pytest.fixture(scope="session")
+def public_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mixed forms with a base_url, as a published site is built (canonical links, the
+    sitemap, OpenSearch, absolute URLs in the metadata)."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("public")
+    shutil.copytree(CONTENT, root / "content")
+    for path in FORMS:
+        shutil.copy(path, root / "content" / "digests" / path.name)
+    toml = root / "content" / "site.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('base_url = ""', f'base_url = "{PUBLIC_BASE}"'),
+                    encoding="utf-8")
+    build(BuildOptions(root / "content", root / "site"))
+    return root / "site"

@@ -164,8 +164,9 @@ def test_adding_a_digest_renders_and_writes_only_what_it_touches(tmp_path):
     assert {path for path in changed if not path.startswith(("papers/", "digests/", "search/", "topics/"))} <= {
         ".paperdigest", "index.html", "archive.html", "calendar.html", "featured.html", "topics.html",
         "feed.xml", "papers.xml", "papers.json", "llms.txt"}
-    assert {path for path in changed if path.startswith("digests/")} == {
-        "digests/2025-03-20.html", "digests/2025-03-20.md", "digests/2025-03-14.html", "digests/2025-03-14.md"}
+    touched = {path for path in changed if path.startswith("digests/")}
+    assert {"digests/2025-03-20.html", "digests/2025-03-20.md", "digests/2025-03-14.html", "digests/2025-03-14.md"} \
+        <= touched <= {f"digests/{day}.{kind}" for day in ("2025-03-20", "2025-03-14") for kind in ("html", "md", "bib", "ris")}
     new_digest = after["digests/2025-03-20.html"].decode()
     in_new_digest = set(re.findall(r'id="p-([^"]+)"', new_digest))
     for path in (path for path in changed if path.startswith("papers/")):

@@ -44,6 +44,7 @@ HOSTILE_TITLES = [
     "Café, Zürich and 张三's 日本語 title",
     "} @misc{evil, title={pwned",
     "\\end{document} \\input{/etc/passwd}",
+    "Dashes -- and --- and ``quotes'' stay as typed",
 ]
 
 

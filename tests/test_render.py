@@ -139,7 +139,7 @@ def test_page_count_is_what_files_yields(tmp_path):
     pages, _ = load_pages(pages_dir)
     catalog = build_catalog([parse_dump("a.txt", dump(("One", ABSTRACT), ("Two", ABSTRACT)).encode(), 2025)])
     renderer = SiteRenderer(catalog, SiteConfig(), Theme((default_theme_dir(),)), tuple(pages))
-    assert renderer.page_count() == len(list(renderer.files())) == 7 + 3 + 2 + 4  # no taxonomy: no topic pages
+    assert renderer.page_count() == len(list(renderer.files())) == 7 + 3 + 4 + 4  # no taxonomy: no topic pages
 
 
 def test_code_badges_and_searches_elsewhere(tmp_path):

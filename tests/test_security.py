@@ -126,7 +126,10 @@ ACTIVE_CONTENT_JS = """() => {
   }
   return found;
 }"""
-SCRIPTS_JS = "() => [...document.scripts].map(s => [s.getAttribute('src'), s.textContent])"
+# Scripts that run: every script element but the JSON-LD data blocks (checked apart, below).
+SCRIPTS_JS = ("() => [...document.scripts].filter(s => s.type !== 'application/ld+json')"
+              ".map(s => [s.getAttribute('src'), s.textContent])")
+DATA_JS = "() => [...document.scripts].filter(s => s.type === 'application/ld+json').map(s => s.textContent)"
 
 
 # The one refresh the theme writes (redirect.html): at once, to a paper page, by a relative path.
@@ -142,6 +145,7 @@ def normalised_url(value: str) -> str:
 class Scan:
     problems: list[str] = field(default_factory=list)
     scripts: list[tuple[str | None, str]] = field(default_factory=list)  # (src, inline text)
+    data: list[str] = field(default_factory=list)  # the texts of JSON-LD blocks (<script type=application/ld+json>)
 
 
 class ActiveContentParser(HTMLParser):
@@ -152,6 +156,7 @@ class ActiveContentParser(HTMLParser):
         self.scan = Scan()
         self._script: list | None = None
         self._chart = False  # inside the home page's chart: an <svg> of shapes and text only
+        self._data = False  # inside a JSON-LD block
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         for name, value in attrs:
@@ -172,6 +177,7 @@ class ActiveContentParser(HTMLParser):
             self.scan.problems.append(f"<meta http-equiv=refresh content={values.get('content')!r}>")
         if tag == "script":
             self._script = [values.get("src"), ""]
+            self._data = values.get("type") == "application/ld+json" and "src" not in values
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -186,8 +192,22 @@ class ActiveContentParser(HTMLParser):
         if tag == "svg":
             self._chart = False
         if tag == "script" and self._script is not None:
-            self.scan.scripts.append((self._script[0], self._script[1]))
+            if self._data:
+                self.check_data(self._script[1])
+            else:
+                self.scan.scripts.append((self._script[0], self._script[1]))
             self._script = None
+
+    def check_data(self, text: str) -> None:
+        """The one kind of script element the theme writes inline: JSON-LD, a data block that
+        never runs. It must be JSON, and hold no `<` at all (so no `</script>` can end it early)."""
+        self.scan.data.append(text)
+        if "<" in text:
+            self.scan.problems.append(f"JSON-LD holds a '<': {text[:80]!r}")
+        try:
+            json.loads(text)
+        except ValueError:
+            self.scan.problems.append(f"JSON-LD is not JSON: {text[:80]!r}")
 
 
 def scan_html(html: str) -> Scan:
@@ -308,6 +328,9 @@ def test_the_static_check_catches_real_attacks():
     scan = scan_html(page)
     assert len(scan.problems) == 7, scan.problems  # onclick, href, onerror, svg, vbscript, form action, meta refresh
     assert scan.scripts == [(None, "alert(1)"), ("https://cdn.example.org/x.js", "")]
+    data = scan_html('<script type="application/ld+json">{"a": "</script><script>alert(1)</script>"}</script>'
+                     '<script type="application/ld+json">{not json}</script>')
+    assert len(data.problems) == 2 and data.scripts == [(None, "alert(1)")], data  # broken out, and not JSON
 
 
 def test_pages_carry_no_active_content(hostile: HostileSite):
@@ -416,6 +439,8 @@ def test_no_page_runs_hostile_script_in_chromium(watched, hostile: HostileSite):
             active[url] = found
         scripts = watched.evaluate(SCRIPTS_JS)
         assert all(src and not text.strip() for src, text in scripts), (url, scripts)
+        for text in watched.evaluate(DATA_JS):  # as the browser parsed it: the whole block, valid JSON
+            assert "<" not in text and json.loads(text)["@context"] == "https://schema.org", (url, text[:120])
     assert not watched.dialogs, watched.dialogs
     assert not active, active
     assert not watched.problems, watched.problems

@@ -135,8 +135,8 @@ def canary(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def vnu(seeds_site: Path, edge_site: Path, forms_site: Path, canary: Path) -> VnuReport:
-    return run_vnu(seeds_site, edge_site, forms_site, canary)
+def vnu(seeds_site: Path, edge_site: Path, forms_site: Path, public_site: Path, canary: Path) -> VnuReport:
+    return run_vnu(seeds_site, edge_site, forms_site, public_site, canary)
 
 
 def html_files(root: Path) -> set[Path]:
@@ -171,6 +171,11 @@ def test_every_seed_page_is_valid_html(vnu: VnuReport, seeds_site: Path):
 def test_every_page_of_the_mixed_forms_site_is_valid_html(vnu: VnuReport, forms_site: Path):
     """Metadata sections, BibTeX, upvote controls, redirects, hostile metadata."""
     assert_valid(vnu, forms_site)
+
+
+def test_every_page_of_the_published_mixed_site_is_valid_html(vnu: VnuReport, public_site: Path):
+    """With base_url: Highwire tags, JSON-LD, the OpenSearch link, canonical links."""
+    assert_valid(vnu, public_site)
 
 
 def test_every_edge_case_page_is_valid_html(vnu: VnuReport, edge_site: Path):
