@@ -68,8 +68,9 @@ def test_console_script_and_module_are_the_same_command():
     import sys
     from pathlib import Path
 
-    script = Path(sys.executable).with_name("paperdigest")
-    assert script.exists() or shutil.which("paperdigest")
+    beside = Path(sys.executable).with_name("paperdigest")  # (paperdigest.exe on Windows: found by which)
+    script = beside if beside.exists() else Path(shutil.which("paperdigest", path=str(beside.parent)) or "")
+    assert script.name
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("paperdigest ")
     assert run_cli("--version").stdout == result.stdout
