@@ -1,10 +1,19 @@
 """Deterministic benchmark corpora: synthetic Daily Papers dumps in exactly the seeds' format.
 
     python benchmarks/corpus.py --size M --out DIR     # DIR/site.toml + DIR/digests/*.txt
+    python benchmarks/corpus.py --size M --variant mixed --out DIR   # a quarter as API JSON
+    python benchmarks/corpus.py --size Mmix --out DIR                # the same
 
 Sizes: S is the real seeds (content/ copied as is); XS, M and L are generated. The same
 arguments always give byte-identical files (seeded random.Random with a string seed, no set or
 hash-order iteration), whatever PYTHONHASHSEED is.
+
+Variants: "text" (the default) writes every digest as a classic text dump. "mixed" (size names
+with "mix" appended: Smix, XSmix, Mmix, Lmix) writes every 4th dated digest (the 4th, 8th, ...)
+as the Hugging Face daily papers API's JSON array instead, `digests/YYYY-MM-DD.json`, with IDs,
+authors, upvotes, links and AI keywords for its papers (ApiPapers); everything else is the
+all-text corpus's: the same papers, the same repeats, and the text dumps byte for byte the same
+files (the JSON's details come from a random stream of their own).
 
 How the text is made, from the seeds in content/digests:
 - titles and abstracts come from two word-bigram chains trained on the seeds' distinct papers,
@@ -27,11 +36,14 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import re
 import shutil
 import sys
 import time
 import tomllib
 from dataclasses import dataclass
+from itertools import pairwise
 from datetime import date, timedelta
 from pathlib import Path
 import random
@@ -56,6 +68,12 @@ SIZES = {
     "M": (5_000, 167),
     "L": (30_000, 1_000),
 }
+
+# Variants: in "mixed", every JSON_EVERY-th dated digest is written as the API's JSON.
+VARIANTS = ("text", "mixed")
+MIXED = "mix"  # size name suffix: "Lmix" is L in the mixed variant
+JSON_EVERY = 4
+SIZE_NAMES = tuple(SIZES) + tuple(f"{size}{MIXED}" for size in SIZES)
 
 TITLE_MIN, TITLE_MAX = 24, 172
 ABSTRACT_MIN, ABSTRACT_MAX = 1_300, 2_000
@@ -249,6 +267,152 @@ class TextModel:
         return " ".join(out)
 
 
+# --- the API's JSON (the mixed variant) ----------------------------------------------------------
+
+GIVEN_NAMES = (
+    "Wei", "Yifan", "Jiaqi", "Xinyu", "Hao", "Zhiyuan", "Mingxuan", "Yuxin", "Haoran", "Jun", "Minjoon",
+    "Seungwoo", "Jiwon", "Hiroshi", "Yuki", "Takumi", "Aditya", "Priya", "Rohan", "Ananya", "Arjun", "Sanjana",
+    "Mohammed", "Fatima", "Omar", "Leila", "Ahmet", "Elif", "Daniel", "Sarah", "Michael", "Emily", "David",
+    "Laura", "Thomas", "Anna", "Lukas", "Sophie", "Matteo", "Giulia", "Pierre", "Camille", "José", "María",
+    "João", "Zoë", "Łukasz", "Agnieszka", "Dmitry", "Olga", "Nikolai", "Ingrid", "Søren", "Björn", "Chiara",
+    "Tomás", "Andrés", "Noah", "Ethan", "Grace", "Kwame", "Amara", "Chinedu", "Thi", "Minh", "Anh",
+)
+FAMILY_NAMES = (
+    "Zhang", "Wang", "Li", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Sun", "Ma", "Zhu",
+    "Hu", "Guo", "He", "Lin", "Luo", "Gao", "Kim", "Lee", "Park", "Choi", "Jung", "Tanaka", "Suzuki", "Sato",
+    "Watanabe", "Sharma", "Gupta", "Patel", "Singh", "Kumar", "Reddy", "Iyer", "Hassan", "Ali", "Khan",
+    "Yılmaz", "Smith", "Johnson", "Brown", "Miller", "Davis", "Wilson", "Taylor", "Anderson", "Müller",
+    "Schmidt", "Schneider", "Fischer", "Weber", "Rossi", "Bianchi", "Dubois", "Lefèvre", "García",
+    "Rodríguez", "López", "Martínez", "Silva", "Santos", "Kowalski", "Nowak", "Ivanov", "Petrov", "Larsen",
+    "Nielsen", "Andersson", "O'Brien", "Nguyen", "Tran", "Okafor", "Mensah",
+)
+ORGANIZATIONS = (
+    ("google", "Google"), ("facebook", "AI at Meta"), ("microsoft", "Microsoft"), ("nvidia", "NVIDIA"),
+    ("allenai", "Ai2"), ("Qwen", "Qwen"), ("deepseek-ai", "DeepSeek"), ("THUDM", "Knowledge Engineering Group (KEG) & Data Mining at Tsinghua University"),
+    ("stanford-crfm", "Stanford CRFM"), ("mit-han-lab", "MIT HAN Lab"), ("apple", "Apple"), ("ByteDance", "ByteDance"),
+    ("tencent", "Tencent"), ("alibaba-damo", "DAMO Academy"), ("huggingface", "Hugging Face"), ("ServiceNow", "ServiceNow"),
+)
+SUBMITTER = {"fullname": "AK", "name": "akhaliq"}
+
+
+def timestamp(day: date, rng: random.Random, millis: bool = False) -> str:
+    """An API timestamp on `day`: 2025-03-14T07:41:09.000Z (milliseconds random with `millis`)."""
+    seconds = int(rng.random() * 86_400)
+    fraction = int(rng.random() * 1000) if millis else 0
+    return f"{day.isoformat()}T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{fraction:03d}Z"
+
+
+def slug_word(text: str) -> str:
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9-]{2,}", text) if w.lower() not in WEAK_ENDINGS]
+    return (words[0] if words else "paper")[:24]
+
+
+class ApiPapers:
+    """What the API says of each paper beyond the dump's title and abstract: an arXiv-style ID
+    (unique, numbered per month of first appearance), 1-12 authors, links, AI summary and
+    keywords. A paper's facts are made once, on its first JSON appearance, and the same on every
+    later one; all of it from a random stream of its own, so writing JSON changes nothing else."""
+
+    def __init__(self, stream: str, taken_ids: list[str] = ()) -> None:
+        self.rng = random.Random(f"paperdigest-bench-api:{stream}")
+        self.papers: dict[str, dict] = {}  # paper key -> the paper's fixed fields, in API order
+        self.next_number: dict[str, int] = {}  # "2503" -> the next free number that month
+        for taken in taken_ids:
+            month, _, number = taken.partition(".")
+            self.next_number[month] = max(self.next_number.get(month, 0), int(number) + 1)
+
+    def new_id(self, day: date) -> str:
+        month = f"{day:%y%m}"
+        number = self.next_number.get(month)
+        if number is None:
+            number = 100 + int(self.rng.random() * 900)
+        self.next_number[month] = number + 1 + int(self.rng.expovariate(1 / 12))
+        return f"{month}.{number:05d}"
+
+    def paper(self, paper: Paper, first_day: date) -> dict:
+        """The paper's fixed fields; `first_day` is the day of its first digest (of any form)."""
+        key = paper_key(paper.title)
+        known = self.papers.get(key)
+        if known is not None:
+            return known
+        rng = self.rng
+        authors = min(12, max(1, round(rng.lognormvariate(1.55, 0.6))))
+        names = [f"{rng.choice(GIVEN_NAMES)} {rng.choice(FAMILY_NAMES)}" for _ in range(authors)]
+        published = first_day - timedelta(days=int(rng.random() * 4))
+        fields: dict = {"id": self.new_id(first_day), "title": paper.title, "summary": paper.abstract,
+                        "authors": [{"name": name, "hidden": False} for name in names],
+                        "publishedAt": timestamp(published, rng)}
+        owner = names[0].split()[-1].lower().replace("'", "") + str(int(rng.random() * 100))
+        repo = slug_word(paper.title)
+        if rng.random() < 0.35:
+            fields["githubRepo"] = f"https://github.com/{owner}/{repo}"
+        if rng.random() < 0.25:
+            fields["projectPage"] = f"https://{owner}.github.io/{repo}/"
+        if rng.random() < 0.85:
+            first = paper.abstract.split(". ")[0].rstrip(".")
+            fields["ai_summary"] = (first[:280].rsplit(" ", 1)[0] if len(first) > 280 else first) + "."
+            fields["ai_keywords"] = self.keywords(paper, rng)
+        if rng.random() < 0.25:
+            name, fullname = ORGANIZATIONS[int(rng.random() * len(ORGANIZATIONS))]
+            fields["organization"] = {"name": name, "fullname": fullname}
+        self.papers[key] = fields
+        return fields
+
+    @staticmethod
+    def keywords(paper: Paper, rng: random.Random) -> list[str]:
+        """3-8 words and two-word phrases of the abstract, as the API's ai_keywords."""
+        words = [parts[1].lower() if parts and not parts[1].isupper() else (parts[1] if parts else "")
+                 for parts in map(core, paper.abstract.split())]
+        phrases = [f"{a} {b}" for a, b in pairwise(words) if len(a) >= 5 and len(b) >= 5]
+        candidates = list(dict.fromkeys([w for w in words if len(w) >= 6] + phrases))
+        return rng.sample(candidates, min(len(candidates), 3 + int(rng.random() * 6)))
+
+    def items(self, day: date, papers: list[tuple[Paper, date]]) -> list[dict]:
+        """The API's array for one day: (paper, its first day) in page order."""
+        rng = self.rng
+        out = []
+        for paper, first_day in papers:
+            fixed = self.paper(paper, first_day)
+            inner = {**{k: fixed[k] for k in ("id", "title", "summary", "authors", "publishedAt")},
+                     "submittedOnDailyAt": timestamp(day, rng, millis=True),
+                     "upvotes": min(300, int(rng.expovariate(1 / 22)))}
+            if "githubRepo" in fixed:
+                inner["githubRepo"] = fixed["githubRepo"]
+                inner["githubStars"] = min(40_000, int(5 * rng.paretovariate(0.8)) - 5)
+            for name in ("projectPage", "ai_summary", "ai_keywords", "organization"):
+                if name in fixed:
+                    inner[name] = fixed[name]
+            item = {"paper": inner, "title": fixed["title"], "summary": fixed["summary"],
+                    "publishedAt": fixed["publishedAt"], "numComments": min(60, int(rng.expovariate(1 / 2.5))),
+                    "submittedBy": dict(SUBMITTER),
+                    "thumbnail": f"https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/{fixed['id']}.png"}
+            if "organization" in fixed:
+                item["organization"] = fixed["organization"]
+            out.append(item)
+        return out
+
+    def dump(self, day: date, papers: list[tuple[Paper, date]]) -> tuple[str, bytes]:
+        """(file name, bytes) of one day's JSON, pretty-printed as the API's output."""
+        text = json.dumps(self.items(day, papers), indent=2, ensure_ascii=False)
+        return f"{day.isoformat()}.json", text.encode("utf-8")
+
+
+def size_variant(size: str) -> tuple[str, str]:
+    """"Lmix" -> ("L", "mixed"); "L" -> ("L", "text")."""
+    if size.endswith(MIXED) and size[: -len(MIXED)] in SIZES:
+        return size[: -len(MIXED)], "mixed"
+    if size in SIZES:
+        return size, "text"
+    raise ValueError(f"unknown size {size!r}; choose from {', '.join(SIZE_NAMES)}")
+
+
+def as_json(variant: str, dated_number: int) -> bool:
+    """Whether the dated_number-th dated digest (0-based) is written as JSON in this variant."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
+    return variant == "mixed" and dated_number % JSON_EVERY == JSON_EVERY - 1
+
+
 def corpus_rng(seed: int, papers: int, digests: int) -> random.Random:
     return random.Random(f"paperdigest-bench:{seed}:{papers}:{digests}")
 
@@ -350,10 +514,11 @@ class Generator:
 
 
 def generate(out: Path, papers: int, digests: int, seed: int = 1, repeat_ratio: float = REPEAT_RATIO,
-             default_year: int | None = None) -> dict[str, int]:
-    """Write out/site.toml and out/digests/*.txt; return counts."""
+             default_year: int | None = None, variant: str = "text") -> dict[str, int]:
+    """Write out/site.toml and out/digests/*.txt (and *.json in the mixed variant); return counts."""
     if not 1 <= digests <= papers:
         raise ValueError(f"need at least one paper per digest ({papers} papers, {digests} digests)")
+    as_json(variant, 0)  # checks the name
     generator = Generator(seed, papers, digests)
     rng = generator.rng
     days = weekdays_back(LAST_DAY, digests)
@@ -368,15 +533,25 @@ def generate(out: Path, papers: int, digests: int, seed: int = 1, repeat_ratio: 
     folder.mkdir(parents=True)
     write_site_toml(out, default_year)
     width = max(3, len(str(digests - 1)))
-    entries = total_bytes = 0
+    api = ApiPapers(f"{seed}:{papers}:{digests}")
+    first_day: dict[int, date] = {}
+    entries = total_bytes = json_digests = 0
     for number, digest in enumerate(plan):
+        for index in digest.papers:
+            first_day.setdefault(index, digest.day)
+        # always made, so that the text dumps draw the same random numbers in every variant
         text = dump_text(digest.day, default_year, [generator.papers[i] for i in digest.papers], rng)
-        data = text.encode("utf-8")
-        name = f"{number:0{width}d}_{hashlib.sha256(data).hexdigest()[:16]}.txt"
+        if as_json(variant, number):
+            name, data = api.dump(digest.day, [(generator.papers[i], first_day[i]) for i in digest.papers])
+            json_digests += 1
+        else:
+            data = text.encode("utf-8")
+            name = f"{number:0{width}d}_{hashlib.sha256(data).hexdigest()[:16]}.txt"
         (folder / name).write_bytes(data)
         entries += len(digest.papers)
         total_bytes += len(data)
-    return {"papers": len(generator.papers), "digests": len(plan), "entries": entries, "bytes": total_bytes}
+    return {"papers": len(generator.papers), "digests": len(plan), "entries": entries, "bytes": total_bytes,
+            "json_digests": json_digests}
 
 
 def write_site_toml(out: Path, default_year: int) -> None:
@@ -389,57 +564,117 @@ def write_site_toml(out: Path, default_year: int) -> None:
         'language = "en"\n\n[dates]\n', encoding="utf-8")
 
 
-def copy_seeds(out: Path) -> dict[str, int]:
-    """Size S: the real content folder, copied."""
+def copy_seeds(out: Path, variant: str = "text") -> dict[str, int]:
+    """Size S: the real content folder, copied; in the mixed variant every 4th dump with a date
+    line (in file-name order) becomes that day's JSON."""
+    as_json(variant, 0)
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(SEEDS, out)
-    entries = total_bytes = 0
+    api = ApiPapers("seeds")
+    first_day: dict[str, date] = {}
+    entries = total_bytes = json_digests = dated = 0
     keys = set()
-    for path in sorted((out / "digests").glob("*.txt")):
-        data = path.read_bytes()
+    dumps = [(path, parse_dump(path.name, path.read_bytes(), 2025)) for path in sorted((out / "digests").glob("*.txt"))]
+    for _, dump in sorted(((p, d) for p, d in dumps if d.date), key=lambda pd: pd[1].date):
+        for entry in dump.entries:
+            first_day.setdefault(paper_key(entry.title), dump.date)
+    for path, dump in dumps:
+        if dump.date and as_json(variant, dated) and not (path.parent / f"{dump.date.isoformat()}.json").exists():
+            name, data = api.dump(dump.date, [(Paper(e.title, e.abstract), first_day[paper_key(e.title)])
+                                              for e in dump.entries])
+            path.unlink()
+            (path.parent / name).write_bytes(data)
+            json_digests += 1
+        else:
+            data = path.read_bytes()
+        dated += dump.date is not None
         total_bytes += len(data)
-        for entry in parse_dump(path.name, data, 2025).entries:
+        for entry in dump.entries:
             entries += 1
             keys.add(paper_key(entry.title))
-    return {"papers": len(keys), "digests": len(list((out / "digests").glob("*.txt"))), "entries": entries,
-            "bytes": total_bytes}
+    return {"papers": len(keys), "digests": len(dumps), "entries": entries, "bytes": total_bytes,
+            "json_digests": json_digests}
 
 
-def make(size: str, out: Path, seed: int = 1) -> dict[str, int]:
-    if size == "S":
-        return copy_seeds(out)
-    papers, digests = SIZES[size]
-    return generate(out, papers, digests, seed)
+def make(size: str, out: Path, seed: int = 1, variant: str | None = None) -> dict[str, int]:
+    """Write the corpus of a size name ("L", or "Lmix" for the mixed variant; or give `variant`)."""
+    base, named = size_variant(size)
+    variant = variant or named
+    if base == "S":
+        return copy_seeds(out, variant)
+    papers, digests = SIZES[base]
+    return generate(out, papers, digests, seed, variant=variant)
+
+
+def read_content(content: Path) -> list[tuple[date | None, str, list[tuple[Paper, dict | None]]]]:
+    """The digests of a content folder, as (date, file name, [(paper, the API's paper fields or
+    None)]) in file-name order: text dumps through parse_dump, JSON read here (this module's own
+    format; dated by the file name), so the corpus tools need no JSON reader in the generator."""
+    settings = tomllib.loads((content / "site.toml").read_text(encoding="utf-8"))
+    default_year = settings.get("default_year", LAST_DAY.year)
+    out = []
+    for path in sorted((content / "digests").iterdir()):
+        if path.suffix == ".txt":
+            dump = parse_dump(path.name, path.read_bytes(), default_year)
+            out.append((dump.date, path.name, [(Paper(e.title, e.abstract), None) for e in dump.entries]))
+        elif path.suffix == ".json":
+            items = json.loads(path.read_bytes())
+            out.append((date.fromisoformat(path.stem), path.name,
+                        [(Paper(i["paper"]["title"], i["paper"]["summary"]), i["paper"]) for i in items]))
+    return out
 
 
 # --- changes for incremental-build benchmarks --------------------------------------------------
 
-def added_digest(content: Path, seed: int = 1, new: int = PER_DIGEST) -> tuple[str, bytes]:
-    """A new dump for the day after the content's newest digest: `new` fresh papers plus ~27%
-    repeats from the last few digests. Returns (file name, bytes)."""
+def added_digest(content: Path, seed: int = 1, new: int = PER_DIGEST, form: str = "text") -> tuple[str, bytes]:
+    """A new digest for the day after the content's newest: `new` fresh papers plus ~27% repeats
+    from the last few digests, as a text dump ("zz_bench_added.txt") or, with form="json", as
+    that day's API JSON ("YYYY-MM-DD.json"; a repeat of a paper already in JSON keeps its ID and
+    authors). The papers are the same in both forms. Returns (file name, bytes)."""
+    if form not in ("text", "json"):
+        raise ValueError(f"form is 'text' or 'json', not {form!r}")
     settings = tomllib.loads((content / "site.toml").read_text(encoding="utf-8"))
     default_year = settings.get("default_year", LAST_DAY.year)
-    dumps = [parse_dump(p.name, p.read_bytes(), default_year) for p in sorted((content / "digests").glob("*.txt"))]
-    dated = sorted((d for d in dumps if d.date), key=lambda d: d.date)
-    last = dated[-1].date if dated else LAST_DAY
-    recent = [[paper_key(e.title) for e in d.entries] for d in dated[-5:]]
-    generator = Generator(seed, -1, len(dumps), taken={paper_key(e.title) for d in dumps for e in d.entries})
+    digests = read_content(content)
+    dated = sorted((d for d in digests if d[0]), key=lambda d: d[0])
+    last = dated[-1][0] if dated else LAST_DAY
+    recent = [[paper_key(p.title) for p, _ in papers] for _, _, papers in dated[-5:]]
+    everything = [(paper, fields) for _, _, papers in digests for paper, fields in papers]
+    generator = Generator(seed, -1, len(digests), taken={paper_key(p.title) for p, _ in everything})
     rng = generator.rng
-    existing = {paper_key(e.title): Paper(e.title, e.abstract) for d in dumps for e in d.entries}
+    existing = {paper_key(p.title): p for p, _ in everything}
     order = [generator.papers[generator.new_paper()] for _ in range(new)]
     pool = list(dict.fromkeys(key for keys in recent for key in keys))
     repeats = rng.sample(pool, min(len(pool), round(new * REPEAT_RATIO / (1 - REPEAT_RATIO))))
     order += [existing[key] for key in repeats]
     rng.shuffle(order)
-    text = dump_text(next_weekday(last), default_year, order, rng)
-    return "zz_bench_added.txt", text.encode("utf-8")
+    day = next_weekday(last)
+    text = dump_text(day, default_year, order, rng)
+    if form == "text":
+        return "zz_bench_added.txt", text.encode("utf-8")
+    api = ApiPapers(f"added:{seed}:{len(digests)}", [f["id"] for _, f in everything if f])
+    first_day: dict[str, date] = {}
+    for when, _, papers in dated:
+        for paper, fields in papers:
+            first_day.setdefault(paper_key(paper.title), when)
+            if fields:
+                api.papers.setdefault(paper_key(paper.title), fields)
+    return api.dump(day, [(paper, first_day.get(paper_key(paper.title), day)) for paper in order])
 
 
 def edit_one_abstract(content: Path) -> tuple[Path, bytes]:
-    """Change one abstract in the middle dump (append a sentence). Returns (file, original bytes)."""
-    files = sorted((content / "digests").glob("*.txt"))
-    path = files[len(files) // 2]
+    """Change one abstract in the middle text dump (append a sentence). Returns (file, original
+    bytes). The middle of all digests, counting JSON ones too: a mixed corpus edits the same file
+    as the all-text one (the generated dumps are numbered; the next text dump if that one is JSON)."""
+    folder = content / "digests"
+    files = sorted(folder.glob("*.txt"))
+    middle = (len(files) + len(list(folder.glob("*.json")))) // 2
+    numbered = [(int(p.name.split("_", 1)[0]), p) for p in files if p.name.split("_", 1)[0].isdigit()]
+    if len(numbered) == len(files) and numbered:
+        path = next((p for number, p in numbered if number >= middle), numbered[-1][1])
+    else:
+        path = files[len(files) // 2]
     original = path.read_bytes()
     paragraphs = original.decode("utf-8").split("\n\n")
     index = next(i for i, p in enumerate(paragraphs) if len(p) > 300)
@@ -450,9 +685,11 @@ def edit_one_abstract(content: Path) -> tuple[Path, bytes]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", choices=list(SIZES), help="S (the seeds), XS, M or L")
+    parser.add_argument("--size", choices=list(SIZE_NAMES),
+                        help="S (the seeds), XS, M or L; with 'mix' appended (Lmix), the mixed variant")
     parser.add_argument("--papers", type=int, help="distinct papers (instead of --size)")
     parser.add_argument("--digests", type=int, help="digests (with --papers; default papers/30)")
+    parser.add_argument("--variant", choices=VARIANTS, help="text (default) or mixed: every 4th digest as API JSON")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True, help="content folder to write")
     args = parser.parse_args(argv)
@@ -460,11 +697,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give --size or --papers")
     started = time.perf_counter()
     if args.size:
-        counts = make(args.size, args.out, args.seed)
+        counts = make(args.size, args.out, args.seed, args.variant)
     else:
-        counts = generate(args.out, args.papers, args.digests or max(1, round(args.papers / PER_DIGEST)), args.seed)
-    print(f"corpus: {counts['papers']} papers, {counts['digests']} digests, {counts['entries']} entries, "
-          f"{counts['bytes'] / 1e6:.1f} MB in {args.out} ({time.perf_counter() - started:.1f} s)")
+        counts = generate(args.out, args.papers, args.digests or max(1, round(args.papers / PER_DIGEST)), args.seed,
+                          variant=args.variant or "text")
+    print(f"corpus: {counts['papers']} papers, {counts['digests']} digests ({counts['json_digests']} as JSON), "
+          f"{counts['entries']} entries, {counts['bytes'] / 1e6:.1f} MB in {args.out} "
+          f"({time.perf_counter() - started:.1f} s)")
     return 0
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from generator.catalog import Appearance, Catalog, Digest, Paper
+from generator.metadata import NO_META
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,16 @@ def flatten(value: object) -> str:
         elif kind is tuple:
             parts.append("(" + ",".join([f"{len(item)}:{item}" if type(item) is str else flatten(item)
                                          for item in field]) + ")")
+        elif field is NO_META:  # what most papers hold: spelled out once, not for each of them
+            parts.append(NO_META_TEXT)
         elif dataclasses.is_dataclass(field):
             parts.append(flatten(field))
         else:
             parts.append(repr(field))
     return "{" + ",".join(parts) + "}"
+
+
+NO_META_TEXT = ""  # set below, once flatten can spell it
 
 
 @functools.cache
@@ -136,3 +142,6 @@ def field_values(kind: type) -> Callable[[object], tuple]:
     names = [field.name for field in dataclasses.fields(kind)]
     getter = operator.attrgetter(*names)
     return getter if len(names) > 1 else lambda value: (getter(value),)
+
+
+NO_META_TEXT = flatten(NO_META)

@@ -12,7 +12,8 @@ lengths no real one reaches. The catalog then merges the metas of a paper's appe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields, replace
+import operator
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Iterable
 from urllib.parse import urlsplit
@@ -47,7 +48,9 @@ class PaperMeta:
     withdrawn: date | None = None
 
     def __bool__(self) -> bool:
-        return self != NO_META
+        """Whether anything is known (a build asks this of every entry: a tuple compare, not
+        the dataclass's field-by-field __eq__)."""
+        return self is not NO_META and _values(self) != _EMPTY
 
     @property
     def authors_known(self) -> int:
@@ -57,21 +60,22 @@ class PaperMeta:
 
 NO_META = PaperMeta()
 FIELDS = tuple(field.name for field in fields(PaperMeta))
+_values = operator.attrgetter(*FIELDS)
+_EMPTY = _values(NO_META)
 
 
 def merge(metas: Iterable[PaperMeta]) -> PaperMeta:
     """One meta from several, oldest first: each field from the last meta that knows it."""
     merged: dict[str, object] = {}
     for meta in metas:
-        if not meta:
+        if meta is NO_META:  # every entry of a classic dump
             continue
-        for name in FIELDS:
-            value = getattr(meta, name)
-            if value not in (None, "", ()):
+        for name, value in zip(FIELDS, _values(meta)):
+            if value is not None and value != "" and value != ():
                 merged[name] = value
     if "authors" in merged:  # names beat a count from a card
         merged.pop("author_count", None)
-    return replace(NO_META, **merged) if merged else NO_META
+    return PaperMeta(**merged) if merged else NO_META
 
 
 def arxiv_id(value: object) -> str:
