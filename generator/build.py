@@ -14,20 +14,20 @@ from pathlib import Path
 from itertools import chain
 from typing import Callable, Container, Iterable, Iterator, Mapping, TypeVar
 
-from generator.cache import Cache, dump_key
+from generator.cache import Busy, Cache, dump_key  # noqa: F401  (Busy and DiskError: what build() raises)
 from generator.catalog import Catalog, Names, build_catalog, digest_slugs, paper_key
 from generator.config import SiteConfig, load_config
 from generator.diagnostics import BuildError, Diagnostic, error, failing, warning
 from generator.exports import Exports
-from generator.pages import load_pages
+from generator.pages import HandPage, load_pages
 from generator.parse import SUFFIXES, Dump, parse_dump
-from generator.topics import load_taxonomy, tag_papers
+from generator.topics import Taxonomy, load_taxonomy, tag_papers
 from generator.output import OutputFile
 from generator.render import SiteRenderer
 from generator.theme import Theme, default_theme_dir
 from generator.manifest import NAME as MARKER, Fingerprint, Manifest, fingerprint
 from generator.workers import Forked
-from generator.write import Staging, check_target, recover, write_site
+from generator.write import DiskError, Staging, check_target, disk_error, recover, user_path, write_site  # noqa: F401
 
 STAGES = ("parse", "catalog", "topics", "related", "render", "search", "write")
 T = TypeVar("T")
@@ -40,6 +40,7 @@ class BuildOptions:
     strict: bool = False
     no_cache: bool = False  # rebuild everything, as if nothing had been built before
     replace: bool = False  # allow replacing an output folder paperdigest did not build
+    wait: bool = True  # wait while another build of the same output folder runs (else raise Busy)
 
 
 @dataclass(frozen=True)
@@ -90,41 +91,89 @@ class Stopwatch:
 
 
 Progress = Callable[[Iterator[OutputFile], int], Iterator[OutputFile]]
+Notice = Callable[[str], None]  # one line for the user, while the build runs
+ATTEMPTS = 3  # builds begun because the content changed during the one before, before giving up
+
+
+class ContentChanged(Exception):
+    """An input changed between the fingerprint and the end of the build: the site built could
+    mix files read before the change with files read after it. The message names the file."""
+
+
+class CacheDamaged(Exception):
+    """Files of the build cache are damaged (named in the message): start over without it."""
 
 
 def no_progress(files: Iterator[OutputFile], total: int) -> Iterator[OutputFile]:
     return files
 
 
-def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSummary:
+def no_notice(line: str) -> None:
+    """Where the lines a build has for its user while it runs go by default: nowhere."""
+
+
+def build(options: BuildOptions, progress: Progress = no_progress, notice: Notice = no_notice) -> BuildSummary:
     """Run the whole pipeline; raise BuildError (with every diagnostic) if the input is unusable.
 
     `progress` wraps the stream of output files (with the number of pages to render), so the
-    command line can show a progress bar without the pipeline knowing about terminals.
+    command line can show a progress bar without the pipeline knowing about terminals; `notice`
+    gets the lines the user should see meanwhile (waiting for another build, starting over).
 
     What the last build left in the cache (cache.py) is used for speed only: parsed dumps,
     paper names, and the keys of the files now in the site, so unchanged pages are neither
-    rendered nor written. --no-cache makes the cache remember nothing (cache.Cache(read=False))."""
-    clock = Stopwatch()
-    started = time.perf_counter()
+    rendered nor written. --no-cache makes the cache remember nothing (cache.Cache(read=False)).
+
+    Builds of one output folder take turns, under the cache folder's lock (or raise Busy with
+    `wait` False). A file system that refuses the build raises write.DiskError, which says where."""
     check_target(options.out, options.content, options.replace)
-    recover(options.out.resolve())
-    theme = Theme((options.content / "theme", default_theme_dir()))
     cache = Cache(options.out, read=not options.no_cache)
+    try:
+        with cache.locked(options.wait, lambda: notice(f"another build of {options.out} is running; "
+                                                       "waiting (--no-wait to give up)")):
+            return attempts(options, cache, progress, notice)
+    except OSError as exc:
+        problem = disk_error(exc, options.out)
+        if problem is None:
+            raise
+        raise problem from exc
+
+
+def attempts(options: BuildOptions, cache: Cache, progress: Progress, notice: Notice) -> BuildSummary:
+    """Build, and begin again when what was built cannot be trusted: once, remembering nothing,
+    when the cache proves damaged; and when the content changed during the build (its files read
+    before and after the change could make a site of neither), up to ATTEMPTS times."""
+    started = time.perf_counter()
+    changes = 0
+    while True:
+        recover(options.out.resolve())
+        try:
+            return build_once(options, cache, started, progress, notice)
+        except CacheDamaged as exc:
+            folder, _ = user_path(str(cache.root), options.out)
+            notice(f"the build cache in {folder} was damaged ({exc}); rebuilding from scratch")
+            cache.start_over()
+        except ContentChanged as exc:
+            changes += 1
+            if changes == ATTEMPTS:
+                raise BuildError([error(str(exc), None, f"changed during each of {ATTEMPTS} attempts to build the site",
+                                        "build again once nothing is writing to the content folder")]) from None
+            notice(f"{exc} changed during the build; building again")
+
+
+def build_once(options: BuildOptions, cache: Cache, started: float, progress: Progress,
+               notice: Notice) -> BuildSummary:
+    """One attempt (see build()); `started` is when the first one began."""
+    clock = Stopwatch()
+    begun = time.perf_counter()
+    theme = Theme((options.content / "theme", default_theme_dir()))
     prints = fingerprint(options.content, theme.dirs, options.strict, cache.stats())
     cache.record_stats(prints.stats)
     previous = cache.previous()
-    if previous and previous.inputs == prints.inputs:
+    if previous and previous.inputs == prints.inputs and not cache.damaged:
         return BuildSummary(previous.entries, previous.papers, previous.digests, previous.files,
                             time.perf_counter() - started, previous.diagnostics, up_to_date=True)
-    config, diagnostics = load_config(options.content / "site.toml")
-    dumps, more = read_dumps(options.content / "digests", config, prints, cache)
-    pages, page_problems = load_pages(options.content / "pages")
-    taxonomy, topic_notes = load_taxonomy(options.content)
-    diagnostics += more + page_problems + topic_notes
-    if failing(diagnostics, options.strict):
-        raise BuildError(diagnostics)
-    mark = clock.charge("parse", started)
+    config, dumps, pages, taxonomy, diagnostics = read_inputs(options, theme, prints, cache)
+    mark = clock.charge("parse", begun)
 
     names = Names(cache.names())
     catalog = build_catalog(dumps, names)
@@ -132,6 +181,9 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
     tagging = tag_papers(catalog.papers, taxonomy, cache)
     mark = clock.charge("topics", mark)
     live, spare = cache.file_keys() if (options.out / MARKER).is_file() else ({}, None)
+    cache.check()
+    if cache.damaged:  # noticed while nothing is changed yet: start over remembering nothing
+        raise CacheDamaged(listed(cache.damaged))
     reuse, usable = cache.reusable(live, spare)
     staging = Staging(cache.spare, dict(usable)) if usable is not None else None
 
@@ -141,6 +193,9 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
 
     def finish(written: dict[str, str]) -> bytes:
         check_accounting(dumps, catalog, written, names)
+        moved = changed(options, theme, prints)  # every input has been read: all of one version?
+        if moved:
+            raise ContentChanged(moved)
         return manifest(len(written)).marker()
 
     exports = Exports(catalog, config, theme, tuple(pages), cache, tagging)
@@ -159,23 +214,72 @@ def build(options: BuildOptions, progress: Progress = no_progress) -> BuildSumma
         try:
             written, old = write_site(files, options.out, verify=finish, staging=staging)
         except BaseException:
-            cache.record_files(live, staging.holds if staging else spare)  # the site is untouched
+            cache.restore(live, staging.holds if staging else spare)  # the site is untouched
             raise
     try:  # the new site is in place: the build is done, whatever happens to the bookkeeping
-        old_keys = live if old is not None and live else None  # what the replaced site holds, if known
-        cache.keep_as_spare(old, old_keys)
-        cache.record_files(written, old_keys)
-        manifest(len(written)).save_state(cache.state)
-        needed = names.for_dumps(dumps)
-        if names.learned or len(needed) != len(names):  # else the cache already holds exactly these
-            cache.record_names(needed)
+        settle(cache, written, old, live, manifest(len(written)), names, dumps)
     except KeyboardInterrupt:
         pass  # Ctrl-C now: the next build has less to reuse, and recover() clears what is left
+    except OSError as exc:  # a full disk, say: the site is built all the same
+        notice(f"{options.out} is built, but its build cache could not be updated "
+               f"({disk_error(exc, options.out) or exc}); the next build will redo more work")
     total = time.perf_counter() - started
     clock.seconds["write"] = total - sum(clock.seconds.values())
     stages = tuple((name, clock.seconds[name]) for name in STAGES if name in clock.seconds)
     return BuildSummary(catalog.entries_read, len(catalog.papers), len(catalog.digests), len(written),
                         total, tuple(diagnostics), stages)
+
+
+def listed(names: list[str], shown: int = 3) -> str:
+    """A few names, and how many more: a damaged cache may have thousands of damaged files."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def settle(cache: Cache, written: dict[str, str], old: Path | None, live: dict[str, str], manifest: Manifest,
+           names: Names, dumps: list[Dump]) -> None:
+    """Record what the new site and the spare hold, what the site was built from, and the names."""
+    old_keys = live if old is not None and live else None  # what the replaced site holds, if known
+    cache.keep_as_spare(old, old_keys)
+    cache.record_files(written, old_keys)
+    manifest.save_state(cache.state)
+    needed = names.for_dumps(dumps)
+    if names.learned or len(needed) != len(names):  # else the cache already holds exactly these
+        cache.record_names(needed)
+
+
+def read_inputs(options: BuildOptions, theme: Theme, prints: Fingerprint,
+                cache: Cache) -> tuple[SiteConfig, list[Dump], list[HandPage], Taxonomy, list[Diagnostic]]:
+    """(config, dumps, pages, taxonomy, diagnostics), or BuildError with every problem found.
+    A problem in a file that changed since the fingerprint (a dump caught half written) is not
+    the user's: that raises ContentChanged, to build again."""
+    try:
+        config, diagnostics = load_config(options.content / "site.toml")
+        dumps, more = read_dumps(options.content / "digests", config, prints, cache)
+        pages, page_problems = load_pages(options.content / "pages")
+        taxonomy, topic_notes = load_taxonomy(options.content)
+        diagnostics += more + page_problems + topic_notes
+        if failing(diagnostics, options.strict):
+            raise BuildError(diagnostics)
+    except BuildError:
+        moved = changed(options, theme, prints)
+        if moved:
+            raise ContentChanged(moved) from None
+        raise
+    return config, dumps, pages, taxonomy, diagnostics
+
+
+def changed(options: BuildOptions, theme: Theme, prints: Fingerprint) -> str | None:
+    """The content or theme file (or the first of them) that is no longer as the fingerprint saw
+    it when the build began, if any; files whose size, mtime and inode are as they were then are
+    not read again (see manifest.fingerprint). The generator's own source is not compared: the
+    code running is what was imported, whatever is on disk now, so building again would not help."""
+    now = fingerprint(options.content, theme.dirs, options.strict, prints.stats)
+    if now.theme == prints.theme and now.files == prints.files:
+        return None
+    before, after = prints.stats[1], now.stats[1]
+    moved = sorted(name for name in before.keys() | after.keys() if before.get(name, ())[3:] != after.get(name, ())[3:])
+    return moved[0] if moved else str(options.content)
 
 
 def related_stage(catalog: Catalog) -> list[dict[str, tuple[str, ...]]]:
@@ -197,7 +301,8 @@ def search_index(catalog: Catalog, reuse: Mapping[str, str]) -> Iterator[OutputF
 def read_dumps(folder: Path, config: SiteConfig, prints: Fingerprint,
                cache: Cache | None = None) -> tuple[list[Dump], list[Diagnostic]]:
     """Parse every digest (.txt, .json, .html) in the digests folder, in file-name order; a dump parsed before with
-    the same bytes, settings and generator comes from the cache instead."""
+    the same bytes, settings and generator comes from the cache instead. Only the files the
+    fingerprint saw, as it saw them, are read: any other raises ContentChanged."""
     if not folder.is_dir():
         raise BuildError([error(str(folder), None, "no digests folder", "put your saved pages (.txt, .html) or the API's JSON there")])
     dumps: list[Dump] = []
@@ -212,12 +317,12 @@ def read_dumps(folder: Path, config: SiteConfig, prints: Fingerprint,
         names.add(path.name)
         explicit = config.dates.get(path.name)
         settings = f"{prints.code} {config.default_year} {explicit}"
-        key = dump_key(str(path), prints.files[path], settings) if path in prints.files else None
-        dump = cache.dump(key) if cache and key else None
+        if path not in prints.files:  # added since the fingerprint
+            raise ContentChanged(str(path))
+        key = dump_key(str(path), prints.files[path], settings)
+        dump = cache.dump(key) if cache else None
         if dump is None:
-            data = path.read_bytes()
-            key = dump_key(str(path), hashlib.sha256(data).digest(), settings)
-            dump = parse_dump(path.name, data, config.default_year, explicit, str(path))
+            dump = parse_dump(path.name, read_as_fingerprinted(path, prints), config.default_year, explicit, str(path))
             if cache:
                 cache.record_dump(key, dump)
         used.add(key)
@@ -228,6 +333,18 @@ def read_dumps(folder: Path, config: SiteConfig, prints: Fingerprint,
     if cache:
         cache.keep_dumps(used)
     return dumps, diagnostics
+
+
+def read_as_fingerprinted(path: Path, prints: Fingerprint) -> bytes:
+    """A dump's bytes, if they are still the ones the fingerprint hashed: a parse cached under the
+    fingerprint's hash must be of those bytes, and a build must not mix versions of its inputs."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ContentChanged(str(path)) from None
+    if hashlib.sha256(data).digest() != prints.files[path]:
+        raise ContentChanged(str(path))
+    return data
 
 
 def static_files(theme: Theme) -> Iterator[OutputFile]:

@@ -1,4 +1,5 @@
-"""The `paperdigest` command. Exit codes: 0 done, 1 the input is unusable (or a fetch failed), 2 bad usage."""
+"""The `paperdigest` command. Exit codes: 0 done, 1 the input is unusable (or a fetch failed), 2 bad usage,
+3 another build of the output folder is running (build --no-wait)."""
 
 from __future__ import annotations
 
@@ -42,12 +43,16 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--no-cache", action="store_true", help="rebuild everything, using nothing a previous build left")
     command.add_argument("--replace", action="store_true", help="allow replacing an output folder paperdigest did not build")
     command.add_argument("--force", action="store_true", help="deprecated: --no-cache and --replace together")
+    command.add_argument("--no-wait", action="store_true",
+                         help="if another build of the same output folder is running, exit (code 3) instead of waiting")
     command.add_argument("--debug", action="store_true", help="show Python tracebacks for failures")
     serve = commands.add_parser("serve", help="build, serve the site on 127.0.0.1, rebuild and reload pages on changes")
     serve.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content)")
     serve.add_argument("--out", type=Path, default=Path("site"), help="output folder (default: site)")
     serve.add_argument("--port", type=port_number, default=8000, help="port on 127.0.0.1 (default: 8000; 0 picks a free one)")
     serve.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    serve.add_argument("--host", help="address to listen on (default: 127.0.0.1, this machine only); another one "
+                       "may let other machines in: a preview server, with no TLS and no access control")
     get = commands.add_parser("fetch", help="download digests from the Hugging Face daily papers API into content/digests")
     get.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content)")
     which = get.add_mutually_exclusive_group()
@@ -119,10 +124,14 @@ def run_serve(args: argparse.Namespace) -> int:
     progress = progress_bar(enabled=sys.stderr.isatty())
     watched = tuple(dict.fromkeys(Path(os.path.abspath(folder))
                                   for folder in (args.content, args.content / "theme", default_theme_dir())))
-    return serve(args.out, args.port, lambda: run_build(options, args.out, progress=progress), watched)
+    return serve(args.out, args.port, lambda: run_build(options, args.out, progress=progress), watched,
+                 host=args.host)
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # a path a Windows console's code page lacks must not crash a report
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = parser().parse_args(argv)
     if args.command == "fetch":
         return run_fetch(args)
@@ -131,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.force:
         print("paperdigest: --force is deprecated; it now means --no-cache --replace (use those)", file=sys.stderr)
     options = BuildOptions(args.content, args.out, strict=args.strict, no_cache=args.no_cache or args.force,
-                           replace=args.replace or args.force)
+                           replace=args.replace or args.force, wait=not args.no_wait)
     try:
         code, _ = run_build(options, args.out, quiet=args.quiet, debug=args.debug,
                             progress=progress_bar(enabled=not args.quiet and sys.stderr.isatty()))

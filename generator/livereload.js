@@ -1,11 +1,21 @@
 // paperdigest serve: reload this page after each successful build, and show a failed build's
 // errors in a banner. The server adds this script's tag to the HTML pages it sends (never to
 // the files in the site); data-build is the build the page came from.
+//
+// It polls /__paperdigest__/state (a few dozen bytes: the latest build's number and result)
+// instead of holding an event stream open: a browser allows about six connections per host,
+// and one held stream per open tab left none for the seventh tab's page.
 (function () {
   "use strict";
   var script = document.currentScript;
-  var build = (script && script.getAttribute("data-build")) || "0";
+  var build = Number((script && script.getAttribute("data-build")) || "0");
   var BANNER_ID = "paperdigest-build-error";
+  var STATE_URL = "/__paperdigest__/state";
+  var EVERY_MS = 500; // how often to ask while the server answers
+  var RETRY_MS = 2000; // and while it does not (stopped, or restarting)
+  var timer = 0;
+  var asking = false;
+  var reloading = false;
 
   function whenReady(action) {
     if (document.readyState === "loading") {
@@ -44,20 +54,48 @@
         style.boxShadow = "0 -2px 8px rgba(0, 0, 0, 0.4)";
         document.body.appendChild(banner);
       }
-      banner.textContent = "paperdigest: the last build failed; this page is from the build before.\n\n" + message;
+      var text = "paperdigest: the last build failed; this page is from the build before.\n\n" + message;
+      if (banner.textContent !== text) banner.textContent = text; // each poll: keep a selection in it
     });
   }
 
-  if (!window.EventSource) return;
-  var events = new EventSource("/__paperdigest__/events?build=" + encodeURIComponent(build));
-  events.addEventListener("build", function (event) {
-    var result = JSON.parse(event.data);
-    if (result.ok) {
-      removeBanner();
-      events.close();
-      window.location.reload();
+  function apply(state) {
+    if (!state.ok) {
+      showBanner(state.message);
     } else {
-      showBanner(result.message);
+      removeBanner();
+      if (state.build > build) {
+        reloading = true;
+        window.location.reload();
+      }
     }
+  }
+
+  function later(delay) {
+    window.clearTimeout(timer);
+    if (!reloading) timer = window.setTimeout(ask, delay);
+  }
+
+  function ask() {
+    if (asking || reloading) return;
+    asking = true;
+    fetch(STATE_URL, { cache: "no-store", credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(apply)
+      .then(function () { return EVERY_MS; }, function () { return RETRY_MS; })
+      .then(function (delay) {
+        asking = false;
+        later(delay);
+      });
+  }
+
+  if (!window.fetch) return;
+  // A hidden tab's timers are slowed down by the browser: ask at once when it is shown again.
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") later(0);
   });
+  ask();
 })();

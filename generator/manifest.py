@@ -56,7 +56,7 @@ class Manifest:
         }
         path.parent.mkdir(exist_ok=True)
         temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
+        temporary.write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8", newline="\n")
         os.replace(temporary, path)
 
 

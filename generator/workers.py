@@ -3,7 +3,9 @@ workers for many small tasks, and a stage forked to run beside the build.
 
 Forking lets workers inherit the catalog (nothing is pickled but what comes back), and both
 helpers degrade to running in this process where fork is missing (Windows; macOS spawns by
-default but has fork) or there is one core, so every caller gets the same results either way.
+default but has fork), where the system refuses to fork (a process limit), or where there is
+one core, so every caller gets the same results either way (tests/test_platforms.py builds
+the seeds with each of these fallbacks forced and compares the sites byte for byte).
 Workers ignore Ctrl-C: a terminal sends it to the whole process group, and the build, which
 ends its workers itself, is the one to report it.
 """
@@ -28,7 +30,10 @@ def cpu_count() -> int:
     if counter is not None:
         return counter() or 1
     if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
+        try:
+            return len(os.sched_getaffinity(0)) or 1
+        except OSError:  # a sandbox that hides the mask: count the machine's cores instead
+            pass
     return os.cpu_count() or 1
 
 
@@ -55,11 +60,17 @@ def forked_map(function: Callable[[Any, T], R], items: list[T], state: Any, *, e
     them, in up to MAX_WORKERS forked workers that inherit `state` (function must be a
     module-level function: it travels by name); otherwise in this process."""
     workers = min(cpu_count(), MAX_WORKERS, len(items))
-    if not enough or workers < 2 or not can_fork():
+    pool = None
+    if enough and workers >= 2 and can_fork():
+        try:
+            pool = mp.get_context("fork").Pool(workers, initializer=_adopt, initargs=(state,))
+        except OSError:  # the system would not fork (EAGAIN: a process limit; ENOMEM)
+            pool = None
+    if pool is None:
         for item in items:
             yield function(state, item)
         return
-    with mp.get_context("fork").Pool(workers, initializer=_adopt, initargs=(state,)) as pool:
+    with pool:
         yield from pool.imap(_call, [(function, item) for item in items])
 
 
@@ -68,8 +79,8 @@ class Forked:
     while pages are rendered and written, instead of after them.
 
     The child inherits the catalog by fork, makes every file, and sends them back through a
-    pipe once it is done; files() yields them. Where fork is unavailable, or there is one core,
-    the stage simply runs when files() is iterated."""
+    pipe once it is done; files() yields them. Where fork is unavailable or refused, or there is
+    one core, the stage simply runs when files() is iterated."""
 
     BATCH = 256  # files per message
 
@@ -78,10 +89,14 @@ class Forked:
         self.pid = 0
         if can_fork() and cpu_count() > 1:
             self.receive, send = mp.Pipe(duplex=False)
-            self.pid = os.fork()
-            if self.pid == 0:
+            try:
+                self.pid = os.fork()
+            except OSError:  # the system would not fork (EAGAIN: a process limit; ENOMEM): run here
                 self.receive.close()
-                self.child(send)
+            else:
+                if self.pid == 0:
+                    self.receive.close()
+                    self.child(send)
             send.close()
 
     def child(self, send) -> None:
@@ -94,7 +109,10 @@ class Forked:
         try:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             if hasattr(os, "nice"):
-                os.nice(5)
+                try:
+                    os.nice(5)
+                except OSError:  # a sandbox that forbids it: run at the build's own priority
+                    pass
             made = list(self.make())
             for start in range(0, len(made), self.BATCH):
                 send.send(("files", made[start:start + self.BATCH]))

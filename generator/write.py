@@ -9,19 +9,25 @@ so the final step is a rename. On Linux the swap is a single atomic renameat2(RE
 target path holds either the complete old site or the complete new one, even under kill -9.
 Elsewhere it falls back to two renames, and a later build restores the old site if a crash
 fell between them.
+
+A file system that refuses the build (full, over quota, read-only, not permitted) is reported
+as one DiskError naming the path as the user knows it: a file of the staging folder is named
+as the site file it was to become.
 """
 
 from __future__ import annotations
 
 import ctypes
+import errno
 import hashlib
 import ctypes.util
 import os
 import shutil
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from generator.diagnostics import BuildError, UsageError, error
 from generator.manifest import NAME as MARKER  # marks a folder as a paperdigest build
@@ -30,6 +36,66 @@ from generator.output import OutputFile
 TEMP_TAG = ".paperdigest-"
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
+# What the file system can refuse a build for, in words; other OSErrors are bugs and stay themselves.
+# (By name: not every system has every errno.)
+REASONS = {getattr(errno, name): reason for name, reason in (
+    ("ENOSPC", "no space left on the device"),
+    ("EDQUOT", "the disk quota is exceeded"),
+    ("EROFS", "the file system is read-only"),
+    ("EACCES", "permission denied"),
+    ("EPERM", "the operation is not permitted"),
+    ("EIO", "an input/output error"),
+    ("EBUSY", "the output folder is in use (a mount point cannot be replaced)"),
+    ("EXDEV", "a file is on another file system (is the output folder a mount point?)"),
+) if hasattr(errno, name)}
+
+
+class DiskError(Exception):
+    """The file system refused the build: what it refused and where, in one line."""
+
+
+@contextmanager
+def naming(path: Path) -> Iterator[None]:
+    """Name `path` in a file-system error raised inside: a write() that finds the disk full names
+    no file, and an error must say where."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno is None or exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
+
+
+def disk_error(exc: OSError, label: Path) -> DiskError | None:
+    """`exc` as a DiskError if the file system refused the build for a reason in REASONS, else
+    None. `label` is the output folder as the user wrote it."""
+    reason = REASONS.get(exc.errno or 0)
+    if reason is None:
+        return None
+    shown, output_side = user_path(exc.filename, label)
+    return DiskError(f"{reason} {'writing' if output_side else 'reading'} {shown}")
+
+
+def user_path(filename: str | bytes | None, label: Path) -> tuple[str, bool]:
+    """(a path a build touched as the user knows it, whether it is on the output side). A staging
+    folder's or the spare's file is named as the site file it was to become, and the cache's
+    files beside `label` as the user would reach them."""
+    if filename is None:
+        return str(label), True
+    out = label.resolve()
+    path = Path(os.path.abspath(os.fsdecode(filename)))
+    if out.parent not in path.parents:
+        return os.fsdecode(filename), False
+    parts = path.relative_to(out.parent).parts
+    cache = f".{out.name}.paperdigest"
+    if parts[:2] == (cache, "spare"):
+        return str(label.joinpath(*parts[2:])), True
+    if parts[0] == cache:  # beside the output folder as the user wrote it, unless that is a link
+        beside = label.parent if Path(os.path.abspath(label)) == out else out.parent
+        return str(beside.joinpath(*parts)), True
+    if parts[0] == out.name or parts[0].startswith(f".{out.name}{TEMP_TAG}"):
+        return str(label.joinpath(*parts[1:])), True
+    return os.fsdecode(filename), False
 
 
 def check_target(out: Path, content: Path, replace: bool) -> None:
@@ -79,7 +145,9 @@ def write_site(files: Iterable[OutputFile], out: Path,
             staging.root.mkdir(mode=0o700)
         written = Assembler(staging, out, fresh).assemble(files)
         (staging.root / MARKER).unlink(missing_ok=True)
-        (staging.root / MARKER).write_bytes(verify(written))
+        marker = verify(written)
+        with naming(staging.root / MARKER):
+            (staging.root / MARKER).write_bytes(marker)
         os.chmod(staging.root, 0o755)
         existed = out.exists()
         swap_in(staging.root, out)
@@ -99,6 +167,7 @@ class Assembler:
         self.live = live
         self.fresh = fresh  # an empty new folder: nothing to replace
         self.folders: set[Path] = set()
+        self.links = True  # hard links to the live site's files, until the file system refuses one
 
     def assemble(self, files: Iterable[OutputFile]) -> dict[str, str]:
         written: dict[str, str] = {}
@@ -115,8 +184,9 @@ class Assembler:
 
     @staticmethod
     def check(item: OutputFile, written: dict[str, str]) -> None:
-        """Two files with one path is a bug, never a silent overwrite; nothing leaves the site."""
-        if item.path.startswith("/") or ".." in item.path.split("/"):
+        """Two files with one path is a bug, never a silent overwrite; nothing leaves the site
+        (on any platform: a backslash or a drive's colon would on Windows)."""
+        if item.path.startswith("/") or ".." in item.path.split("/") or "\\" in item.path or ":" in item.path:
             raise BuildError([error(item.path, None, "an output path points outside the site",
                                     "this is a paperdigest or theme bug; please report it")])
         if item.path in written:
@@ -125,6 +195,11 @@ class Assembler:
 
     def place(self, item: OutputFile, key: str) -> None:
         """Put one file in place as a new inode: the old one may be a link shared with the live site."""
+        with naming(self.root / item.path):
+            self.put(item)
+        self.holds[item.path] = key
+
+    def put(self, item: OutputFile) -> None:
         target = self.root / item.path
         self.holds.pop(item.path, None)
         if not self.fresh:  # even a file `holds` does not know of (a write cut short) goes first
@@ -134,13 +209,27 @@ class Assembler:
             self.folders.add(target.parent)
         if item.data is None:
             try:
-                os.link(self.live / item.path, target)
+                self.reuse(self.live / item.path, target)
             except FileNotFoundError:
                 raise BuildError([error(str(self.live / item.path), None, "the current site lacks a file this build "
                                         "meant to keep", "build again with --replace")]) from None
         else:
             target.write_bytes(item.data)
-        self.holds[item.path] = key
+
+
+    def reuse(self, source: Path, target: Path) -> None:
+        """A file of the live site, as a hard link where the file system allows them, else as a
+        copy: FAT and exFAT, some network shares and Windows setups refuse links (EPERM, EACCES,
+        EXDEV, EMLINK, ENOTSUP; WinError 1). Once one is refused, the rest of the build copies."""
+        if self.links:
+            try:
+                os.link(source, target)
+                return
+            except (FileNotFoundError, FileExistsError):  # the live file is gone (the caller says so); a bug
+                raise
+            except OSError:
+                self.links = False
+        shutil.copyfile(source, target)  # a new file: the live site's is never written through
 
 
 def content_key(data: bytes) -> str:

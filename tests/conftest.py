@@ -88,3 +88,14 @@ def public_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     encoding="utf-8")
     build(BuildOptions(root / "content", root / "site"))
     return root / "site"
+
+
+NEEDS_A_BROWSER = {"browser", "page", "vnu"}  # Chromium through Playwright; vnu: the Nu checker, on Java
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `browser` every test that needs Chromium or Java, through any fixture it uses, so
+    that `-m "not browser"` leaves them out where neither is installed (macOS and Windows CI)."""
+    for item in items:
+        if NEEDS_A_BROWSER & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)

@@ -1,12 +1,17 @@
-"""write.py: all-or-nothing output, refusal of dangerous targets, and clean-up after crashes."""
+"""write.py: all-or-nothing output, refusal of dangerous targets, clean-up after crashes, and
+file-system refusals named as the user knows the paths."""
 
 from __future__ import annotations
+
+import errno
+from pathlib import Path
 
 import pytest
 
 from generator.diagnostics import BuildError, UsageError
 from generator.output import OutputFile
-from generator.write import MARKER, TEMP_TAG, Staging, check_target, content_key, recover, write_site
+from generator.write import (MARKER, TEMP_TAG, Staging, check_target, content_key, disk_error, naming, recover,
+                             user_path, write_site)
 
 
 def files(*names: str, body: bytes = b"x"):
@@ -135,3 +140,61 @@ def test_two_outputs_on_one_path_is_a_clear_error(tmp_path):
     with pytest.raises(BuildError, match="two outputs would be written to this same file"):
         write_site(files("papers/a.html", "papers/a.html"), tmp_path / "site")
     assert not (tmp_path / "site").exists()
+
+
+def test_a_full_disk_is_named_as_the_site_file_it_was_writing(tmp_path, monkeypatch):
+    """A write() that finds the disk full names no file: the writer names the staged file, and
+    disk_error names it as the site file it was to become, in the user's own spelling."""
+    out = tmp_path / "site"
+    write_site(files("index.html", "papers/a.html", body=b"old"), out)
+    before = snapshot(out)
+    real = Path.write_bytes
+
+    def full(self, data):
+        if self.name == "a.html":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(OSError) as caught:
+        write_site(files("index.html", "papers/a.html", body=b"new"), out)
+    assert snapshot(out) == before and [p.name for p in tmp_path.iterdir()] == ["site"]
+    monkeypatch.chdir(tmp_path)
+    assert str(disk_error(caught.value, Path("site"))) == "no space left on the device writing site/papers/a.html"
+
+
+def test_paths_are_named_as_the_user_knows_them(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    label, out = Path("www/site"), tmp_path / "www" / "site"
+    cases = {
+        out / "papers/a.html": ("www/site/papers/a.html", True),
+        out.parent / f".site{TEMP_TAG}new-12-ab/papers/a.html": ("www/site/papers/a.html", True),
+        out.parent / f".site{TEMP_TAG}new-12-ab": ("www/site", True),
+        out.parent / f".site{TEMP_TAG}old": ("www/site", True),
+        out.parent / ".site.paperdigest/spare/search/x.js": ("www/site/search/x.js", True),
+        out.parent / ".site.paperdigest/lock": ("www/.site.paperdigest/lock", True),
+        out.parent / "content/digests/a.txt": (str(out.parent / "content/digests/a.txt"), False),
+        tmp_path / "elsewhere": (str(tmp_path / "elsewhere"), False),
+    }
+    for path, expected in cases.items():
+        assert user_path(str(path), label) == expected, path
+    assert user_path(None, label) == ("www/site", True)
+
+
+def test_only_the_file_systems_refusals_become_disk_errors():
+    for number in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+        assert disk_error(OSError(number, "x", "/nowhere/site/a.html"), Path("/nowhere/site")) is not None
+    assert disk_error(OSError(errno.ENOENT, "x", "/nowhere/site/a.html"), Path("/nowhere/site")) is None
+    assert disk_error(OSError(errno.EROFS, "x", "/nowhere/.site.paperdigest/lock"), Path("/nowhere/site")).args == (
+        "the file system is read-only writing /nowhere/.site.paperdigest/lock",)
+
+
+def test_naming_adds_the_path_an_error_lacks_and_keeps_its_kind(tmp_path):
+    with pytest.raises(PermissionError) as caught:
+        with naming(tmp_path / "x"):
+            raise OSError(errno.EACCES, "Permission denied")
+    assert caught.value.filename == str(tmp_path / "x")
+    with pytest.raises(OSError) as kept:
+        with naming(tmp_path / "x"):
+            raise OSError(errno.ENOSPC, "full", "/elsewhere")
+    assert kept.value.filename == "/elsewhere"
