@@ -99,3 +99,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if NEEDS_A_BROWSER & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
+        if sys.platform == "win32" and item.path.name in POSIX_ONLY:
+            item.add_marker(pytest.mark.skip(reason=POSIX_ONLY[item.path.name]))
+
+
+# Test modules that drive POSIX process machinery Windows lacks; what they test (locking, crash
+# safety, the server) runs there the same, but is proved here, on Linux.
+POSIX_ONLY = {
+    "test_faults.py": "kills builds with SIGKILL and SIGINT at chosen moments",
+    "test_locking.py": "kills lock holders with SIGKILL",
+    "test_serve.py": "stops the server with SIGINT and SIGTERM to its process group",
+    "test_serve_hostile.py": "stops the server with SIGINT (and uses Linux-only addresses)",
+    "test_disk.py": "mounts tmpfs file systems",
+}
