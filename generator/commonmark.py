@@ -22,9 +22,14 @@ import re
 
 REFERENCES = {"<": "&lt;", "&": "&amp;"}
 PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-ALWAYS = frozenset("*`[]")
-ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{0,31});")
-TAG_START = re.compile(r"<[A-Za-z/!?]")
+# Each alternative is one rule of the module's docstring; `[^\W_]` is a letter or digit.
+SYNTAX = re.compile(
+    r"[*`\[\]]"  # emphasis, code spans, links and images
+    r"|\\(?=[" + re.escape("".join(sorted(PUNCTUATION))) + r"]|\Z)"  # an escape, or a hard break at the end
+    r"|<(?=[A-Za-z/!?])"  # a tag, a comment, a declaration, an autolink
+    r"|&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{0,31};)"  # an entity
+    r"|_(?:(?<![^\W_]_)|(?![^\W_]))")  # an underscore at the edge of a word (not letter_letter)
+CANDIDATES = re.compile(r"[*`\[\]\\<&_]")  # a text with none of these needs SYNTAX's work for nothing
 CLOSING_HASHES = re.compile(r"(^|(?<= ))(#+)$")
 BLOCK_START = re.compile(r"#{1,6}(?: |$)|>|[-+](?: |$)|(?:- *){3,}$|=+ *$|(?P<digits>\d{1,9})[.)](?: |$)")
 
@@ -34,32 +39,16 @@ def escape(text: str, at_start: bool = False) -> str:
 
     `<` and `&` are written as character references (`&lt;`, `&amp;`) rather than backslashed:
     CommonMark reads both forms, but other Markdown renderers (Python-Markdown, which MkDocs
-    uses) do not take `\\<` as an escape and would pass a tag through."""
-    out = []
-    for index, char in enumerate(text):
-        if needs_escape(text, index, char):
-            out.append(REFERENCES.get(char, "\\" + char))
-        else:
-            out.append(char)
-    escaped = "".join(out)
+    uses) do not take `\\<` as an escape and would pass a tag through. One regular expression
+    finds every character to escape (the twins of 30,000 papers are ~50 MB of text)."""
+    escaped = SYNTAX.sub(_escaped, text) if CANDIDATES.search(text) else text
     escaped = CLOSING_HASHES.sub(lambda match: match.group(1) + "\\#" * len(match.group(2)), escaped)
     return escape_line_start(escaped) if at_start else escaped
 
 
-def needs_escape(text: str, index: int, char: str) -> bool:
-    if char in ALWAYS:
-        return True
-    if char == "\\":
-        following = text[index + 1:index + 2]
-        return following == "" or following in PUNCTUATION
-    if char == "<":
-        return bool(TAG_START.match(text, index))
-    if char == "&":
-        return bool(ENTITY.match(text, index))
-    if char == "_":
-        before, after = text[index - 1:index] if index else "", text[index + 1:index + 2]
-        return not (before.isalnum() and after.isalnum())
-    return False
+def _escaped(match: re.Match) -> str:
+    char = match.group()
+    return REFERENCES.get(char) or "\\" + char
 
 
 def escape_line_start(escaped: str) -> str:
