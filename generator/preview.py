@@ -70,7 +70,10 @@ class State:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.number = 0  # builds finished since the server started
+        # Builds are numbered from the time the server started, in milliseconds, so that after
+        # a restart of `serve` every build outnumbers those of the pages still open from before,
+        # and those pages reload on the first good build instead of waiting for the count.
+        self.number = time.time_ns() // 1_000_000
         self.ok, self.message = True, ""
 
     def publish(self, ok: bool, message: str = "") -> None:
