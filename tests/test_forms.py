@@ -5,15 +5,12 @@ the metadata shows, escaped; the controls work in Chromium from file:// and unde
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from test_hosting import HostHandler, header_rules, netlify_config
+from test_hosting import netlify_host
 from test_security import page_problems, text_of
 
 FURNITURE = re.compile(r"^(subscribe|trending papers|daily|weekly|monthly|·|-|\d+|\d+ authors?|[A-Z][a-z]{2} \d{1,2}(, \d{4})?)$",
@@ -107,19 +104,10 @@ def test_hostile_metadata_is_text_and_never_a_link(forms_site, papers):
         assert not page_problems(forms_site, path), path
 
 
-HOSTED: dict[str, str] = {}
-
-
 @pytest.fixture(scope="module")
 def forms_host(forms_site: Path):
-    handler = type("FormsHost", (HostHandler,), {"rules": header_rules(netlify_config()), "served": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(forms_site.parent)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/{forms_site.name}/"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with netlify_host(forms_site) as served:
+        yield served
 
 
 def titles_in_order(page) -> list[str]:

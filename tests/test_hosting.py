@@ -8,10 +8,12 @@ come from parsing the real netlify.toml, so a change there is what this test exe
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 import http.server
 import threading
 import tomllib
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -105,21 +107,27 @@ class Host(str):
         return made
 
 
-@pytest.fixture(scope="module")
-def host(seeds_site: Path):
-    """Serve the folder *above* the site, so the site lives at http://127.0.0.1:PORT/site/."""
-    rules = header_rules(netlify_config())
-    handler = type("NetlifyHeaders", (HostHandler,), {"rules": rules, "served": []})
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(handler, directory=str(seeds_site.parent)))
+@contextmanager
+def netlify_host(site: Path) -> Iterator[Host]:
+    """Serve the folder *above* the site with netlify.toml's headers, so the site lives at
+    http://127.0.0.1:PORT/<its folder name>/ (a GitHub Pages project path)."""
+    handler = type("NetlifyHeaders", (HostHandler,), {"rules": header_rules(netlify_config()), "served": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site.parent)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Host(f"http://127.0.0.1:{server.server_address[1]}/{seeds_site.name}/", handler.served)
+        yield Host(f"http://127.0.0.1:{server.server_address[1]}/{site.name}/", handler.served)
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture(scope="module")
+def host(seeds_site: Path):
+    """The seeds site under /site/, with the Netlify headers."""
+    with netlify_host(seeds_site) as served:
+        yield served
 
 
 @pytest.fixture

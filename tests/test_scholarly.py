@@ -174,28 +174,16 @@ def test_opensearch_describes_the_search_page(public_site, seeds_site):
 def test_json_ld_keeps_the_csp_in_chromium(public_site, browser):
     """Served with the site's Content-Security-Policy, the data blocks are data: nothing is
     refused, nothing runs, and the page's own script still works."""
-    import functools
-    import http.server
-    import threading
+    from test_hosting import netlify_host
 
-    from test_hosting import HostHandler, header_rules, netlify_config
-
-    handler = type("Public", (HostHandler,), {"rules": header_rules(netlify_config()), "served": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(public_site.parent)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with netlify_host(public_site) as base:
         context = browser.new_context()
         tab = context.new_page()
         problems = []
         tab.on("console", lambda message: message.type == "error" and problems.append(message.text))
         paper = by_id(public_site, "2503.18001")
-        tab.goto(f"http://127.0.0.1:{server.server_address[1]}/site/{paper['page']}")
+        tab.goto(base + paper["page"])
         tab.wait_for_selector("#theme-toggle:not([hidden])")  # site.js ran
         (text,) = tab.evaluate("[...document.scripts].filter(s => s.type === 'application/ld+json').map(s => s.textContent)")
         assert json.loads(text)["name"] == paper["title"] and problems == []
         context.close()
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
