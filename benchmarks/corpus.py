@@ -4,12 +4,15 @@
     python benchmarks/corpus.py --size M --variant mixed --out DIR   # a quarter as API JSON
     python benchmarks/corpus.py --size Mmix --out DIR                # the same
 
-Sizes: S is the real seeds (content/ copied as is); XS, M and L are generated. The same
+Sizes: S is the real seeds (content/ copied as is); XS, M, L and XL are generated (XL,
+300,000 papers over 10,000 weekday digests back to November 1986, takes about 1.5 min and
+writes 0.7 GB; abstracts, the hot path, are written in one loop of precomputed word facts).
+The same
 arguments always give byte-identical files (seeded random.Random with a string seed, no set or
 hash-order iteration), whatever PYTHONHASHSEED is.
 
 Variants: "text" (the default) writes every digest as a classic text dump. "mixed" (size names
-with "mix" appended: Smix, XSmix, Mmix, Lmix) writes every 4th dated digest (the 4th, 8th, ...)
+with "mix" appended: Smix, XSmix, Mmix, Lmix, XLmix) writes every 4th dated digest (the 4th, 8th, ...)
 as the Hugging Face daily papers API's JSON array instead, `digests/YYYY-MM-DD.json`, with IDs,
 authors, upvotes, links and AI keywords for its papers (ApiPapers); everything else is the
 all-text corpus's: the same papers, the same repeats, and the text dumps byte for byte the same
@@ -67,6 +70,7 @@ SIZES = {
     "XS": (1_000, 34),
     "M": (5_000, 167),
     "L": (30_000, 1_000),
+    "XL": (300_000, 10_000),  # for run.py --growth: ~1.5 min to write, 0.7 GB of dumps, Nov 1986-2025
 }
 
 # Variants: in "mixed", every JSON_EVERY-th dated digest is written as the API's JSON.
@@ -81,6 +85,7 @@ NOT_SENTENCE_ENDS = frozenset({"e.g.", "i.e.", "al.", "vs.", "cf.", "Fig.", "Eq.
 WEAK_ENDINGS = frozenset({"a", "an", "the", "of", "for", "and", "with", "in", "to", "via", "on", "by",
                           "from", "at", "as", "or", "is", "are", "its", "their", "into", "towards", "under"})
 START, END, URL, URL_DOT = "\x02", "\x03", "\x00URL", "\x00URL."
+URL_PARTS = ("", URL, "")  # abstract_words' mark for a URL placeholder
 
 # Vocabulary growth. A content word is replaced by a coined word with probability SUBSTITUTE
 # (COLON_NAME for a "Name:" title prefix). The m-th coined draw is a new word with probability
@@ -194,10 +199,14 @@ class TextModel:
         self.cores = {w: core(w) for chain in (self.titles, self.abstracts) for w in chain if w not in (START, END)}
         stems = {c[1].lower(): None for c in self.cores.values() if c and len(c[1]) >= 6}
         self.stems = list(stems)
+        # abstract()'s word loop, precomputed per chain word: (core parts or None, length, ends a sentence)
+        self.abstract_words = {w: (URL_PARTS if w.startswith(URL) else self.cores[w], len(w), sentence_end(w))
+                               for w in self.abstracts if w != START}
 
     def words(self, rng: random.Random, coiner: Coiner, chain: dict[str, tuple[str, ...]],
               restart: tuple[str, ...], title: bool):
-        """An endless stream of words from the chain, with coined substitutions."""
+        """An endless stream of words from the chain, with coined substitutions. title() reads it;
+        abstract() makes the same draws in a loop of its own (keep the two in step)."""
         cores, word = self.cores, START
         rand = rng.random
         while True:
@@ -247,21 +256,43 @@ class TextModel:
         return " ".join(out)
 
     def abstract(self, rng: random.Random, coiner: Coiner) -> str:
+        """An abstract: words(title=False) written out in one loop, with each chain word's length
+        and sentence end looked up, not computed (the generator's hot path; a third faster than
+        reading words(): L in ~9 s instead of 12; the same random draws in the same order, so the
+        same text)."""
         lengths = self.abstract_lengths
         target = min(ABSTRACT_MAX - 150, max(ABSTRACT_MIN, lengths[int(rng.random() * len(lengths))] - 60))
+        chain, restart, known, rand = self.abstracts, self.sentence_starts, self.abstract_words, rng.random
         out: list[str] = []
-        size, kept = -1, 0  # kept: words up to the last sentence end
-        for word in self.words(rng, coiner, self.abstracts, self.sentence_starts, title=False):
-            if size + 1 + len(word) > ABSTRACT_MAX:
-                if kept and len(" ".join(out[:kept])) >= ABSTRACT_MIN:
+        size, kept, kept_size = -1, 0, 0  # kept: words up to the last sentence end, kept_size: their length
+        word = START
+        while True:
+            following = chain.get(word)
+            word = following[int(rand() * len(following))] if following else END
+            if word == END:
+                word = restart[int(rand() * len(restart))]
+            parts, length, ends = known[word]
+            if parts is URL_PARTS:
+                text = self.url(rng) + ("." if word == URL_DOT else "")
+                length, ends = len(text), sentence_end(text)
+            elif parts is not None and rand() < SUBSTITUTE:
+                coined = coiner.draw()
+                if parts[1][0].isupper():
+                    coined = coined[0].upper() + coined[1:]
+                text = parts[0] + coined + parts[2]
+                length, ends = len(text), sentence_end(text)
+            else:
+                text = word
+            if size + 1 + length > ABSTRACT_MAX:
+                if kept and kept_size >= ABSTRACT_MIN:
                     del out[kept:]
                 else:
                     out[-1] = out[-1].rstrip(",;:") + "."
                 break
-            out.append(word)
-            size += 1 + len(word)
-            if sentence_end(word):
-                kept = len(out)
+            out.append(text)
+            size += 1 + length
+            if ends:
+                kept, kept_size = len(out), size
                 if size >= target:
                     break
         return " ".join(out)
@@ -453,14 +484,17 @@ def dump_text(day: date, default_year: int, entries: list[Paper], rng: random.Ra
 
 def split_counts(total: int, parts: int, rng: random.Random, spread: float = 0.3) -> list[int]:
     """`total` split into `parts` positive, uneven counts (weights 1 +- spread)."""
+    if total < parts:
+        raise ValueError(f"cannot split {total} into {parts} positive counts")
     weights = [1 + spread * (2 * rng.random() - 1) for _ in range(parts)]
     scale = total / sum(weights)
     counts = [max(1, int(w * scale)) for w in weights]
-    index = 0
-    while sum(counts) != total:
-        step = 1 if sum(counts) < total else -1
+    index, current = 0, sum(counts)
+    while current != total:  # one at a time round the parts, from the first
+        step = 1 if current < total else -1
         if counts[index % parts] + step >= 1:
             counts[index % parts] += step
+            current += step
         index += 1
     return counts
 
@@ -611,17 +645,43 @@ def read_content(content: Path) -> list[tuple[date | None, str, list[tuple[Paper
     """The digests of a content folder, as (date, file name, [(paper, the API's paper fields or
     None)]) in file-name order: text dumps through parse_dump, JSON read here (this module's own
     format; dated by the file name), so the corpus tools need no JSON reader in the generator."""
+    return [(day, name, [(paper, fields) for paper, fields, _ in papers]) for day, name, papers in read_keyed(content)]
+
+
+# read_keyed's memory: the last content folder read, and its files by (name, size, mtime, inode).
+_READ: dict = {"folder": None, "files": {}}
+
+
+def read_keyed(content: Path) -> list[tuple[date | None, str, list[tuple[Paper, dict | None, str]]]]:
+    """read_content with each paper's key, for the corpus tools. A file read before, unchanged
+    since (the same size, mtime and inode), is not parsed again: run.py asks for the content
+    folder before every added digest, which at XL (10,000 dumps) would take ~40 s each time.
+    Only the last folder is remembered."""
     settings = tomllib.loads((content / "site.toml").read_text(encoding="utf-8"))
     default_year = settings.get("default_year", LAST_DAY.year)
+    folder = (content.resolve(), default_year)
+    if _READ["folder"] != folder:
+        _READ.update(folder=folder, files={})
+    known, seen = _READ["files"], {}
     out = []
     for path in sorted((content / "digests").iterdir()):
-        if path.suffix == ".txt":
-            dump = parse_dump(path.name, path.read_bytes(), default_year)
-            out.append((dump.date, path.name, [(Paper(e.title, e.abstract), None) for e in dump.entries]))
-        elif path.suffix == ".json":
-            items = json.loads(path.read_bytes())
-            out.append((date.fromisoformat(path.stem), path.name,
-                        [(Paper(i["paper"]["title"], i["paper"]["summary"]), i["paper"]) for i in items]))
+        if path.suffix not in (".txt", ".json"):
+            continue
+        stat = path.stat()
+        stamp = (path.name, stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        found = known.get(stamp)
+        if found is None:
+            if path.suffix == ".txt":
+                dump = parse_dump(path.name, path.read_bytes(), default_year)
+                found = (dump.date, path.name, [(Paper(e.title, e.abstract), None, paper_key(e.title)) for e in dump.entries])
+            else:
+                items = json.loads(path.read_bytes())
+                found = (date.fromisoformat(path.stem), path.name,
+                         [(Paper(i["paper"]["title"], i["paper"]["summary"]), i["paper"], paper_key(i["paper"]["title"]))
+                          for i in items])
+        seen[stamp] = found
+        out.append(found)
+    _READ["files"] = seen  # files gone or changed are forgotten
     return out
 
 
@@ -636,14 +696,14 @@ def added_digest(content: Path, seed: int = 1, new: int = PER_DIGEST, form: str 
         raise ValueError(f"form is 'text' or 'json', not {form!r}")
     settings = tomllib.loads((content / "site.toml").read_text(encoding="utf-8"))
     default_year = settings.get("default_year", LAST_DAY.year)
-    digests = read_content(content)
+    digests = read_keyed(content)
     dated = sorted((d for d in digests if d[0]), key=lambda d: d[0])
     last = dated[-1][0] if dated else LAST_DAY
-    recent = [[paper_key(p.title) for p, _ in papers] for _, _, papers in dated[-5:]]
-    everything = [(paper, fields) for _, _, papers in digests for paper, fields in papers]
-    generator = Generator(seed, -1, len(digests), taken={paper_key(p.title) for p, _ in everything})
+    recent = [[key for _, _, key in papers] for _, _, papers in dated[-5:]]
+    everything = [entry for _, _, papers in digests for entry in papers]
+    existing = {key: paper for paper, _, key in everything}
+    generator = Generator(seed, -1, len(digests), taken=set(existing))
     rng = generator.rng
-    existing = {paper_key(p.title): p for p, _ in everything}
     order = [generator.papers[generator.new_paper()] for _ in range(new)]
     pool = list(dict.fromkeys(key for keys in recent for key in keys))
     repeats = rng.sample(pool, min(len(pool), round(new * REPEAT_RATIO / (1 - REPEAT_RATIO))))
@@ -653,13 +713,13 @@ def added_digest(content: Path, seed: int = 1, new: int = PER_DIGEST, form: str 
     text = dump_text(day, default_year, order, rng)
     if form == "text":
         return "zz_bench_added.txt", text.encode("utf-8")
-    api = ApiPapers(f"added:{seed}:{len(digests)}", [f["id"] for _, f in everything if f])
+    api = ApiPapers(f"added:{seed}:{len(digests)}", [f["id"] for _, f, _ in everything if f])
     first_day: dict[str, date] = {}
     for when, _, papers in dated:
-        for paper, fields in papers:
-            first_day.setdefault(paper_key(paper.title), when)
+        for _, fields, key in papers:
+            first_day.setdefault(key, when)
             if fields:
-                api.papers.setdefault(paper_key(paper.title), fields)
+                api.papers.setdefault(key, fields)
     return api.dump(day, [(paper, first_day.get(paper_key(paper.title), day)) for paper in order])
 
 
@@ -683,10 +743,72 @@ def edit_one_abstract(content: Path) -> tuple[Path, bytes]:
     return path, original
 
 
+def remove_one_digest(content: Path, avoid: Path | None = None) -> tuple[Path, bytes]:
+    """Delete one dump from the middle of the archive: the numbered text dump just before the
+    middle of all digests (JSON ones counted too, so a mixed corpus removes the same file as the
+    all-text one; never `avoid`, the file edit_one_abstract changed). Returns (file, its bytes):
+    write them back to restore it."""
+    folder = content / "digests"
+    archive = [p for p in sorted(folder.glob("*.txt")) if not p.name.startswith("zz_bench")]  # not the added ones
+    middle = (len(archive) + len(list(folder.glob("*.json")))) // 2 - 1
+    files = [p for p in archive if p != avoid]
+    numbered = [(int(p.name.split("_", 1)[0]), p) for p in files if p.name.split("_", 1)[0].isdigit()]
+    if numbered and len(numbered) == len(files):
+        before = [p for number, p in numbered if number <= middle]
+        path = before[-1] if before else numbered[0][1]
+    elif files:
+        path = files[max(0, len(files) // 2 - 1)]
+    else:
+        raise ValueError(f"no text dump to remove in {folder}")
+    data = path.read_bytes()
+    path.unlink()
+    return path, data
+
+
+TEMPLATE_MARK = "<!-- a template override (benchmarks/corpus.py) -->"
+
+
+def override_template(content: Path, templates: Path, name: str = "paper.html") -> tuple[Path, list[Path]]:
+    """A user's edit of one theme template: `templates`/`name` (the default theme's) copied into
+    the content folder's theme overrides (content/theme/templates/, which the build searches
+    first) with slightly different markup: an HTML comment after <body> (base.html) or at the
+    start of the main block (a page template), and for paper.html a class on the page's
+    <article>. Returns (the override,
+    the files and folders it created, deepest first): unlink and rmdir those to undo it."""
+    text = (templates / name).read_text(encoding="utf-8")
+    changed = text.replace('<article class="paper-page">', '<article class="paper-page bench-override">', 1)
+    for place in ("<body>", "{% block main %}"):
+        if place in changed:
+            changed = changed.replace(place, f"{place}\n{TEMPLATE_MARK}", 1)
+            break
+    if changed == text:
+        raise ValueError(f"found no place to change in {name}")
+    target = content / "theme" / "templates" / name
+    if target.exists():
+        raise FileExistsError(f"{target} exists: the content already overrides {name}")
+    created = [target]
+    for parent in target.parents:
+        if parent == content or parent.exists():
+            break
+        created.append(parent)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(changed, encoding="utf-8")
+    return target, created
+
+
+def undo_override(created: list[Path]) -> None:
+    """Remove what override_template created (the file, then the folders it made)."""
+    for path in created:
+        if path.is_dir():
+            path.rmdir()
+        else:
+            path.unlink(missing_ok=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=list(SIZE_NAMES),
-                        help="S (the seeds), XS, M or L; with 'mix' appended (Lmix), the mixed variant")
+                        help="S (the seeds), XS, M, L or XL; with 'mix' appended (Lmix), the mixed variant")
     parser.add_argument("--papers", type=int, help="distinct papers (instead of --size)")
     parser.add_argument("--digests", type=int, help="digests (with --papers; default papers/30)")
     parser.add_argument("--variant", choices=VARIANTS, help="text (default) or mixed: every 4th digest as API JSON")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from itertools import chain
 from typing import Callable, Container, Iterable, Iterator, Mapping, TypeVar
@@ -18,15 +18,18 @@ from generator.cache import Busy, Cache, dump_key  # noqa: F401  (Busy and DiskE
 from generator.catalog import Catalog, Names, build_catalog, digest_slugs, paper_key
 from generator.config import SiteConfig, load_config
 from generator.diagnostics import BuildError, Diagnostic, error, failing, warning
+from generator.engine import Engine, count
 from generator.exports import Exports
+from generator.keys import Keys
 from generator.pages import HandPage, load_pages
 from generator.parse import SUFFIXES, Dump, parse_dump
 from generator.topics import Taxonomy, load_taxonomy, tag_papers
 from generator.output import OutputFile
 from generator.render import SiteRenderer
+from generator.store import Store
 from generator.theme import Theme, default_theme_dir
 from generator.manifest import NAME as MARKER, Fingerprint, Manifest, fingerprint
-from generator.workers import Forked
+from generator.workers import Forked, keep_heap, release_heap
 from generator.write import DiskError, Staging, check_target, disk_error, recover, user_path, write_site  # noqa: F401
 
 STAGES = ("parse", "catalog", "topics", "related", "render", "search", "write")
@@ -136,6 +139,8 @@ def build(options: BuildOptions, progress: Progress = no_progress, notice: Notic
         if problem is None:
             raise
         raise problem from exc
+    finally:
+        release_heap()
 
 
 def attempts(options: BuildOptions, cache: Cache, progress: Progress, notice: Notice) -> BuildSummary:
@@ -176,10 +181,14 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
     mark = clock.charge("parse", begun)
 
     names = Names(cache.names())
+    keep_heap()
     catalog = build_catalog(dumps, names)
+    keep_heap()
     mark = clock.charge("catalog", mark)
-    tagging = tag_papers(catalog.papers, taxonomy, cache)
+    store = Store(cache)
+    tagging = tag_papers(catalog.papers, taxonomy, store)
     mark = clock.charge("topics", mark)
+    exports = Exports(catalog, config, theme, tuple(pages), store, tagging, compiled=cache.templates)
     live, spare = cache.file_keys() if (options.out / MARKER).is_file() else ({}, None)
     cache.check()
     if cache.damaged:  # noticed while nothing is changed yet: start over remembering nothing
@@ -198,15 +207,18 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
             raise ContentChanged(moved)
         return manifest(len(written)).marker()
 
-    exports = Exports(catalog, config, theme, tuple(pages), cache, tagging)
     # The search index, the exports and the related papers are made in processes of their own
-    # meanwhile; pages wait for the related papers only when the first paper page is reached.
-    with Forked(lambda: search_index(catalog, reuse)) as search, Forked(exports.files) as exported, \
-            Forked(lambda: related_stage(catalog)) as related:
-        renderer = SiteRenderer(catalog, config, theme, tuple(pages), reuse, salt=f"{prints.code} {prints.theme}",
-                                tagging=tagging, related=lambda: clock.wait("related", related.value),
-                                compiled=cache.templates)
-        files = chain(clock.produce("render", progress(renderer.files(), renderer.page_count())),
+    # meanwhile (each saving what it used of the store); pages wait for the related papers only
+    # when the first paper page is reached.
+    store.save()
+    with Forked(lambda: search_index(catalog, reuse)) as search, Forked(saving(store, exports.files)) as exported, \
+            Forked(saving(store, lambda: related_stage(catalog, store))) as related:
+        renderer = SiteRenderer(catalog, config, theme, tuple(pages), tagging=tagging,
+                                related=lambda: clock.wait("related", related.value), compiled=cache.templates)
+        engine = Engine(Keys(catalog, f"{prints.code} {prints.theme}\0{renderer.salt()}"), reuse)
+        jobs = list(renderer.jobs())
+        keep_heap()
+        files = chain(clock.produce("render", progress(engine.run(jobs), count(jobs))),
                       clock.produce("search", search.files()),
                       clock.produce("render", exported.files()),
                       clock.produce("render", static_files(theme)))
@@ -218,6 +230,7 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
             raise
     try:  # the new site is in place: the build is done, whatever happens to the bookkeeping
         settle(cache, written, old, live, manifest(len(written)), names, dumps)
+        store.save()
     except KeyboardInterrupt:
         pass  # Ctrl-C now: the next build has less to reuse, and recover() clears what is left
     except OSError as exc:  # a full disk, say: the site is built all the same
@@ -282,7 +295,16 @@ def changed(options: BuildOptions, theme: Theme, prints: Fingerprint) -> str | N
     return moved[0] if moved else str(options.content)
 
 
-def related_stage(catalog: Catalog) -> list[dict[str, tuple[str, ...]]]:
+def saving(store: Store, make: Callable[[], Iterable[T]]) -> Callable[[], list[T]]:
+    """A stage that saves what it used of the store when it is done (in its forked process)."""
+    def run() -> list[T]:
+        made = list(make())
+        store.save()
+        return made
+    return run
+
+
+def related_stage(catalog: Catalog, store: Store) -> list[dict[str, tuple[str, ...]]]:
     """Each paper's related papers. related.py (scipy: 0.2 s to import) is imported here, in the
     forked process that runs it, like search.py."""
     from generator.related import related_papers
@@ -326,12 +348,12 @@ def read_dumps(folder: Path, config: SiteConfig, prints: Fingerprint,
             if cache:
                 cache.record_dump(key, dump)
         used.add(key)
-        dumps.append(dump)
+        dumps.append(replace(dump, key=key))
         diagnostics.extend(dump.diagnostics)
     for name in sorted(set(config.dates) - names):
         diagnostics.append(warning("site.toml", None, f"[dates] names {name!r}, which is not in {folder}"))
     if cache:
-        cache.keep_dumps(used)
+        cache.keep_items("dumps", used)
     return dumps, diagnostics
 
 

@@ -7,8 +7,9 @@ git ignores it):
   files.marshal  path -> key of every file in <out>, and of every file in spare/
   names.marshal  title -> (paper key, slug), see catalog.Names
   stats.marshal  each input file's size, mtime, inode and sha256 (unchanged files are not read)
-  records.marshal  each paper's papers.json record, by a hash of what it is made from (exports.py)
-  topics.marshal  each paper's topics, by a hash of its text, and the taxonomy they are from
+  tables/<name>  the stages' tables (store.py): papers.json records (exports.py), topics
+                 (topics.py)
+  related/<name> what related.py keeps of each segment of papers (store.Memory)
   templates/     the theme's templates compiled by Jinja, by a hash of their source
   dumps/<hash>   a parsed dump, named by a hash of its bytes, its settings and the generator
   spare/         the site before last, which the writer turns into the next site (write.py)
@@ -160,12 +161,10 @@ class Cache:
         return found
 
     def check(self) -> None:
-        """Check the files read only once the site is being written, or in another process (the
-        compiled templates, the papers.json records), while the build can still start over; the
-        others are checked as they are read."""
+        """Check the files read only once the site is being written (the compiled templates),
+        while the build can still start over; the others are checked as they are read."""
         if not self.read:
             return
-        self._load("records.marshal", shape=is_dict)
         folder = self.root / "templates"
         for path in sorted(folder.glob("__jinja2_*.cache")) if folder.is_dir() else ():
             if not compiled_template(path):
@@ -263,29 +262,33 @@ class Cache:
     def record_names(self, names: dict[str, tuple[str, str]]) -> None:
         self._save("names.marshal", names)
 
-    # -- papers.json records --------------------------------------------------------------------
+    # -- the stages' tables and shelves (store.py) ----------------------------------------------
 
-    def records(self) -> dict[str, str]:
-        found = self._load("records.marshal", shape=is_dict)
-        return found if isinstance(found, dict) else {}
+    def load_table(self, name: str) -> tuple[str, dict] | None:
+        """(version, values) of tables/<name>, if readable."""
+        found = self._load(f"tables/{name}", shape=is_keyed)
+        return found if isinstance(found, tuple) and isinstance(found[0], str) else None
 
-    def record_records(self, records: dict[str, str]) -> None:
-        self._save("records.marshal", records)
+    def save_table(self, name: str, version: str, values: dict) -> None:
+        self._save(f"tables/{name}", (version, values))
 
-    # -- topics ------------------------------------------------------------------------------
+    def load_item(self, shelf: str, key: str) -> object | None:
+        return self._load(f"{shelf}/{safe_name(key)}")
 
-    def topics(self, taxonomy: str) -> dict[bytes, tuple[str, ...]]:
-        """Each paper's topic slugs by a hash of its text, if tagged with this taxonomy."""
-        found = self._load("topics.marshal", shape=is_keyed)
-        return found[1] if isinstance(found, tuple) and found[0] == taxonomy else {}
+    def save_item(self, shelf: str, key: str, value: object) -> None:
+        self._save(f"{shelf}/{safe_name(key)}", value)
 
-    def record_topics(self, taxonomy: str, topics: dict[bytes, tuple[str, ...]]) -> None:
-        self._save("topics.marshal", (taxonomy, topics))
+    def keep_items(self, shelf: str, keys: set[str]) -> None:
+        """Delete the shelf's files but those of `keys`, so the cache does not grow forever."""
+        folder = self.root / shelf
+        for path in folder.iterdir() if folder.is_dir() else ():
+            if path.name not in keys:  # (a .tmp file left by a crash is never a key)
+                path.unlink(missing_ok=True)
 
-    # -- parsed dumps --------------------------------------------------------------------------
+    # -- parsed dumps (a shelf of build.py's, in cache.py's own format) -------------------------
 
     def dump(self, key: str) -> Dump | None:
-        found = self._load(f"dumps/{key}")
+        found = self.load_item("dumps", key)
         if found is None:
             return None
         try:
@@ -294,14 +297,14 @@ class Cache:
             return self._damage(f"dumps/{key}")
 
     def record_dump(self, key: str, dump: Dump) -> None:
-        self._save(f"dumps/{key}", freeze(dump))
+        self.save_item("dumps", key, freeze(dump))
 
-    def keep_dumps(self, keys: set[str]) -> None:
-        """Delete parsed dumps no input has any more, so the cache does not grow forever."""
-        folder = self.root / "dumps"
-        for path in folder.iterdir() if folder.is_dir() else ():
-            if path.name not in keys:  # (a .tmp file left by a crash is never a key)
-                path.unlink(missing_ok=True)
+
+def safe_name(key: str) -> str:
+    """A shelf key as a file name: stages name items by hashes and short words."""
+    if not key or not all(char.isascii() and (char.isalnum() or char in "-_.") for char in key) or key[0] == ".":
+        raise ValueError(f"not a cache item name: {key!r}")
+    return key
 
 
 def write_whole(target: Path, data: bytes) -> None:

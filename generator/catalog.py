@@ -53,6 +53,11 @@ class Paper:
     counts_from: str = ""  # Digest.slug whose upvotes and comments meta holds (they keep changing)
     stars_from: str = ""  # Digest.slug whose count of GitHub stars meta holds
     aliases: tuple[str, ...] = ()  # slugs of its other titles' pages, which now lead to this one
+    # A hash of everything the paper is made from: each entry of it (by its dump's key and its
+    # place there), the digests and places it appeared at, its key, slug and aliases. Equal
+    # fingerprints mean equal papers, so later stages key their outputs by it (keys.py) instead
+    # of hashing the paper's text again.
+    fingerprint: str = ""
 
     @cached_property
     def latest(self) -> Appearance:
@@ -209,7 +214,7 @@ class Seen:
     key: str
     first_title: str
     appearances: list[Appearance]
-    said: list[tuple[bool, str, Entry]]  # (dated, digest slug, entry) for every entry of it
+    said: list[tuple[bool, str, Entry, str]]  # (dated, digest slug, entry, "<dump key>:<place>") for every entry of it
 
 
 def build_catalog(dumps: list[Dump], names: Names | None = None) -> Catalog:
@@ -227,7 +232,8 @@ def build_catalog(dumps: list[Dump], names: Names | None = None) -> Catalog:
         slug = slugs[dump.source]
         digest = digests.get(slug) or Digest(slug, dump.date, (), ())
         keys = list(digest.papers)
-        for entry, node in zip(dump.entries, dump_nodes):
+        named = dump_identity(dump)
+        for place, (entry, node) in enumerate(zip(dump.entries, dump_nodes)):
             entries_read += 1
             root = identities.find(node)
             key = keys_of.get(root)
@@ -235,7 +241,7 @@ def build_catalog(dumps: list[Dump], names: Names | None = None) -> Catalog:
                 key = keys_of[root] = group_key(identities, root, names.key(entry.title))
                 seen[key] = Seen(key, entry.title, [], [])
             paper = seen[key]
-            paper.said.append((dump.date is not None, slug, entry))
+            paper.said.append((dump.date is not None, slug, entry, f"{named}:{place}"))
             if key in keys:
                 continue
             paper.appearances.append(Appearance(slug, dump.date, dump.source, entry.line, len(keys), entry.meta.upvotes))
@@ -261,13 +267,31 @@ def make_paper(seen: Seen, names: Names, identities: Identities, keys_of: dict[s
     first, each field from the last to say it (a dated digest is more recent than an undated one)."""
     said = sorted(seen.said, key=lambda item: item[0])  # stable: undated first, each kind in digest order
     title = said[-1][2].title
-    abstract = next((entry.abstract for _, _, entry in reversed(said) if entry.abstract), "")
-    counts_from = next((slug for _, slug, entry in reversed(said) if entry.meta.upvotes is not None), "")
-    stars_from = next((slug for _, slug, entry in reversed(said) if entry.meta.stars is not None), "")
+    abstract = next((entry.abstract for _, _, entry, _ in reversed(said) if entry.abstract), "")
+    counts_from = next((slug for _, slug, entry, _ in reversed(said) if entry.meta.upvotes is not None), "")
+    stars_from = next((slug for _, slug, entry, _ in reversed(said) if entry.meta.stars is not None), "")
     simple = "@" not in seen.key
     slug = names.slug(seen.first_title) if simple else paper_slug(seen.key, seen.first_title)
-    return Paper(seen.key, slug, title, abstract, tuple(seen.appearances), merge(entry.meta for _, _, entry in said),
-                 counts_from, stars_from, aliases(seen, names, identities, keys_of, slug))
+    others = aliases(seen, names, identities, keys_of, slug)
+    return Paper(seen.key, slug, title, abstract, tuple(seen.appearances), merge(entry.meta for _, _, entry, _ in said),
+                 counts_from, stars_from, others, fingerprint(seen, slug, others))
+
+
+def fingerprint(seen: Seen, slug: str, others: tuple[str, ...]) -> str:
+    """Paper.fingerprint: what make_paper() is a function of. The entries are named by dump key
+    and place (a dump's key covers its bytes, settings and the generator, so the same name is
+    the same entry), and an appearance's position is listed because it depends on the other
+    dumps of its day; each appearance's other fields come from its entry."""
+    parts = [seen.key, slug, *others, "|", *(f"{dated}{digest}@{named}" for dated, digest, _, named in seen.said),
+             "|", *(f"{appearance.digest}#{appearance.position}" for appearance in seen.appearances)]
+    text = "\0".join(parts).encode("utf-8", "surrogateescape")
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
+def dump_identity(dump: Dump) -> str:
+    """Dump.key, or when it is not known (a dump made in a test), a hash of the whole dump: its
+    repr spells every field of every entry."""
+    return dump.key or hashlib.blake2b(repr(dump).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
 def aliases(seen: Seen, names: Names, identities: Identities, keys_of: dict[str, str], slug: str) -> tuple[str, ...]:
@@ -275,7 +299,7 @@ def aliases(seen: Seen, names: Names, identities: Identities, keys_of: dict[str,
     they are one paper (titles read without an ID could have): those pages now lead here, so
     no link to them breaks."""
     found = set()
-    for _, _, entry in seen.said:
+    for _, _, entry, _ in seen.said:
         if entry.meta.arxiv_id:
             continue
         key = names.key(entry.title)

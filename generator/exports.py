@@ -13,38 +13,39 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, time, timezone
+from pathlib import Path
 from typing import Iterator
 
 from feedgen.feed import FeedGenerator
 
-from generator.cache import Cache
 from generator.catalog import Catalog, Digest, Paper
 from generator.citation import bibtex
 from generator.config import SiteConfig
 from generator.links import urls
 from generator.pages import HandPage
+from generator.store import Store
 from generator.topics import Tagging, Taxonomy
-from generator.keys import flatten
 from generator.output import OutputFile
 from generator.queries import newest_first, topic_months
 from generator.theme import Theme, environment, long_date
 
 FEED_DIGESTS = 30  # entries of feed.xml: the newest dated digests
 FEED_PAPERS = 50  # entries of papers.xml: the papers most recently seen for the first time
-RECORD_FORMAT = 3  # of a papers.json record; part of its cache key
+RECORD_FORMAT = "4"  # of a papers.json record: the version of its table in the store
 
 
 class Exports:
     """Makes the machine-readable files of one catalog."""
 
     def __init__(self, catalog: Catalog, config: SiteConfig, theme: Theme, pages: tuple[HandPage, ...] = (),
-                 cache: Cache | None = None, tagging: Tagging | None = None):
+                 store: Store | None = None, tagging: Tagging | None = None, compiled: Path | None = None):
+        """`compiled`: where Jinja keeps compiled templates (see theme.environment)."""
         self.catalog = catalog
         self.tagging = tagging or Tagging(Taxonomy(), {})
         self.config = config
         self.pages = pages
-        self.cache = cache
-        self.env = environment(theme, cache.templates if cache else None)
+        self.records = (store or Store()).table("records", RECORD_FORMAT)  # opened here: see store.Table
+        self.env = environment(theme, compiled)
         self.dated = [digest for digest in catalog.digests if digest.date is not None]
 
     def files(self) -> Iterator[OutputFile]:
@@ -112,20 +113,18 @@ class Exports:
         """Every paper with its text, its pages and every appearance: the archive as data.
 
         At 30,000 papers this is ~70 MB of JSON and 1.5 s to encode, so each paper's record is
-        kept in the cache under a hash of everything it is made from, and a build encodes only
-        the papers that changed. The bytes are those of json.dumps over the whole, unchanged."""
-        known = self.cache.records() if self.cache else {}
-        records: dict[str, str] = {}
+        kept in the store under a hash of everything it is made from (the paper's fingerprint,
+        the size of each digest it was in, its topics), and a build encodes only the papers
+        that changed. The bytes are those of json.dumps over the whole, unchanged."""
+        records = []
         for paper in self.catalog.papers:
             counts = ",".join(str(len(self.catalog.digest(a.digest).papers)) for a in paper.appearances)
             topics = [topic.slug for topic in self.tagging.of(paper)]
-            made_of = f"{RECORD_FORMAT}{flatten(paper)}{counts}{topics}"
+            made_of = f"{paper.fingerprint or paper!r}{counts}{topics}"
             key = hashlib.blake2b(made_of.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
-            records[key] = known.get(key) or encode(paper_record(paper, self.catalog, topics))
-        if self.cache and records.keys() != known.keys():
-            self.cache.record_records(records)
+            records.append(self.records.memo(key, lambda: encode(paper_record(paper, self.catalog, topics))))
         site = encode({"title": self.config.title, "base_url": self.config.base_url})
-        return f'{{"site":{site},"papers":[{",".join(records.values())}]}}\n'.encode("utf-8")
+        return f'{{"site":{site},"papers":[{",".join(records)}]}}\n'.encode("utf-8")
 
     def sitemap(self) -> bytes:
         """Every page, the topic and month pages included (as render.py makes them, from queries.topic_months)."""

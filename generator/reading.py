@@ -48,6 +48,10 @@ class Dump:
     date: date | None
     entries: tuple[Entry, ...]
     diagnostics: tuple[Diagnostic, ...] = ()
+    # What the dump was parsed from (a hash of its bytes, settings and the generator: build.py
+    # sets it). Equal keys mean equal dumps, so the catalog names an entry by key and place
+    # instead of hashing its text. Empty: not known; the catalog then hashes the dump itself.
+    key: str = ""
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,12 @@
 The taxonomy is data, not code: generator/topics.toml is the default, and a site replaces it
 with content/topics.toml (its format and the matching rules are documented in that file).
 A paper's topics are a pure function of its title, its abstract and the taxonomy, so page
-keys (keys.PageKeys) cover them by hashing the taxonomy once into their salt.
+keys (keys.Keys) cover them by hashing the taxonomy once into their salt.
 
 Matching is plain word matching, deliberately: it is explainable to a reader ("tagged
 'Causality' because the title says 'causal'"), editable by anyone, and deterministic. It runs
-on C string operations and set lookups, about 90 µs a paper of real length; a cache (see
-cache.py) keeps each paper's topics under a hash of its text, so a build tags only new or
+on C string operations and set lookups, about 90 µs a paper of real length; a table of the
+build's store (store.py) keeps each paper's topics under a hash of its text, so a build tags only new or
 edited papers, and a first build of many papers tags them in forked workers.
 """
 
@@ -25,7 +25,7 @@ from typing import Any, Iterable, Mapping
 
 from slugify import slugify
 
-from generator.cache import Cache
+from generator.store import Store
 from generator.catalog import Paper
 from generator.diagnostics import BuildError, Diagnostic, error, warning
 from generator.workers import forked_map
@@ -215,30 +215,30 @@ class Tagger:
         return tuple(self.taxonomy.topics[topic] for topic in ranked[:self.taxonomy.per_paper])
 
 
-def tag_papers(papers: Iterable[Paper], taxonomy: Taxonomy, cache: Cache | None = None) -> Tagging:
+def tag_papers(papers: Iterable[Paper], taxonomy: Taxonomy, store: Store | None = None) -> Tagging:
     """The topics of every paper (papers with none are left out of the mapping).
 
-    Topics depend on a paper's text and the taxonomy alone, so the cache keeps them by a hash
-    of the text, for as long as the taxonomy is the same: adding a digest tags its new papers
+    Topics depend on a paper's text and the taxonomy alone, so the store keeps them by a hash
+    of the text, in a table of the taxonomy's version: adding a digest tags its new papers
     only. Tagging 30,000 papers (a first build) takes ~2.7 s of CPU, so many papers are
     tagged by forked workers, one per core; their hashes take 0.1 s."""
     tagger = Tagger(taxonomy)
     by_slug = {topic.slug: topic for topic in taxonomy.topics}
     version = hashlib.blake2b(repr(taxonomy).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
-    known = cache.topics(version) if cache else {}
+    known = (store or Store()).table("topics", version)
     papers = list(papers)
     texts = [hashlib.blake2b(f"{paper.title}\0{paper.abstract}".encode("utf-8", "surrogateescape"),
-                             digest_size=16).digest() for paper in papers]
-    todo = [paper for paper, text in zip(papers, texts) if text not in known]
-    tagged = dict(zip((paper.key for paper in todo), tag_all(tagger, todo)))
-    kept: dict[bytes, tuple[str, ...]] = {}
+                             digest_size=16).hexdigest() for paper in papers]
+    found_before = [known.get(text) for text in texts]
+    todo = [paper for paper, slugs in zip(papers, found_before) if slugs is None]
+    tagged = iter(tag_all(tagger, todo))
     found = {}
-    for paper, text in zip(papers, texts):
-        slugs = kept[text] = known[text] if text in known else tagged[paper.key]
+    for paper, text, slugs in zip(papers, texts, found_before):
+        if slugs is None:
+            slugs = next(tagged)
+            known.put(text, slugs)
         if slugs:
             found[paper.key] = tuple(by_slug[slug] for slug in slugs)
-    if cache and kept.keys() != known.keys():
-        cache.record_topics(version, kept)
     return Tagging(taxonomy, found)
 
 

@@ -112,21 +112,23 @@ def test_urls_are_found_whatever_their_case():
 
 
 def test_parallel_rendering_writes_exactly_what_serial_rendering_does(tmp_path, monkeypatch):
-    import generator.render as render
+    import generator.engine as engine
 
     papers = [(f"Paper {n}: a study of things", ABSTRACT) for n in range(1200)]
     content = make_content(tmp_path, {"a.txt": dump(*papers[:700]), "b.txt": dump(*papers[500:], date="Mar 15")})
     build(BuildOptions(content, tmp_path / "parallel"))
-    monkeypatch.setattr(render, "PARALLEL_MIN_PAPERS", 10**9)
+    monkeypatch.setattr(engine, "PARALLEL_MIN", 10**9)
     build(BuildOptions(content, tmp_path / "serial"))
 
     parallel, serial = tree(tmp_path / "parallel"), tree(tmp_path / "serial")
     assert len(parallel) > 2400 and parallel == serial
 
 
-def test_page_count_is_what_files_yields(tmp_path):
+def test_the_count_of_files_is_what_the_jobs_make(tmp_path):
     from generator.catalog import build_catalog
     from generator.config import SiteConfig
+    from generator.engine import Engine, count
+    from generator.keys import Keys
     from generator.pages import load_pages
     from generator.parse import parse_dump
     from generator.render import SiteRenderer
@@ -139,7 +141,10 @@ def test_page_count_is_what_files_yields(tmp_path):
     pages, _ = load_pages(pages_dir)
     catalog = build_catalog([parse_dump("a.txt", dump(("One", ABSTRACT), ("Two", ABSTRACT)).encode(), 2025)])
     renderer = SiteRenderer(catalog, SiteConfig(), Theme((default_theme_dir(),)), tuple(pages))
-    assert renderer.page_count() == len(list(renderer.files())) == 7 + 3 + 4 + 4  # no taxonomy: no topic pages
+    jobs = list(renderer.jobs())
+    made = list(Engine(Keys(catalog, renderer.salt()), {}).run(jobs))
+    assert count(jobs) == len(made) == len({file.path for file in made}) == 7 + 3 + 4 + 4  # no taxonomy: no topic pages
+    assert all(file.data is not None for file in made)
 
 
 def test_code_badges_and_searches_elsewhere(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from pathlib import Path
 
 import pytest
@@ -79,18 +81,33 @@ def paper(title: str, abstract: str) -> Paper:
     return Paper(normalise(title).replace(" ", ""), normalise(title).replace(" ", "-"), title, abstract, ())
 
 
-def test_the_cache_gives_what_tagging_gives(tmp_path):
+def test_the_store_gives_what_tagging_gives(tmp_path, monkeypatch):
+    from generator import topics
     from generator.cache import Cache
+    from generator.store import Store
 
     taxonomy, _ = load_taxonomy(Path("/nonexistent"))
     papers = [paper(title, abstract) for title, abstract, _ in TABLE if title]
-    cache = Cache(tmp_path / "site")
-    first = tag_papers(papers, taxonomy, cache)
-    again = tag_papers(papers, taxonomy, cache)
+    store = Store(Cache(tmp_path / "site"))
+    first = tag_papers(papers, taxonomy, store)
+    store.save()
+    tagged = []
+    real = topics.tag_all
+    monkeypatch.setattr(topics, "tag_all", lambda tagger, todo: tagged.extend(todo) or real(tagger, todo))
+    store = Store(Cache(tmp_path / "site"))  # the next build
+    again = tag_papers(papers, taxonomy, store)
     assert again.by_paper == first.by_paper == tag_papers(papers, taxonomy).by_paper
-    # a different taxonomy does not reuse the cached tags
+    assert tagged == papers  # (the last call, with no store, tagged them all)
+    tagged.clear()
+    store.save()
+    # an edited paper is tagged again, alone; a different taxonomy reuses none of the tags
+    edited = papers[:-1] + [dataclasses.replace(papers[-1], abstract="Tidal forces on a diffusion model.")]
+    assert tag_papers(edited, taxonomy, Store(Cache(tmp_path / "site"))).by_paper == tag_papers(edited, taxonomy).by_paper
+    assert tagged[0] == edited[-1] and tagged[1:] == edited
+    tagged.clear()
     other = Taxonomy((Topic("tides", "Tides", "", ("tidal",)),), min_score=1)
-    assert tag_papers(papers, other, cache).by_paper == {}
+    assert tag_papers(papers, other, Store(Cache(tmp_path / "site"))).by_paper == {}
+    assert tagged == papers
 
 
 # -- the taxonomy file -------------------------------------------------------------------
