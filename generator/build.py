@@ -23,6 +23,7 @@ from generator.exports import Exports
 from generator.keys import Keys
 from generator.pages import HandPage, load_pages
 from generator.parse import SUFFIXES, Dump, parse_dump
+from generator.reading import entry_hashes
 from generator.topics import Taxonomy, load_taxonomy, tag_papers
 from generator.output import OutputFile
 from generator.render import SiteRenderer
@@ -305,11 +306,12 @@ def saving(store: Store, make: Callable[[], Iterable[T]]) -> Callable[[], list[T
 
 
 def related_stage(catalog: Catalog, store: Store) -> list[dict[str, tuple[str, ...]]]:
-    """Each paper's related papers. related.py (scipy: 0.2 s to import) is imported here, in the
-    forked process that runs it, like search.py."""
+    """Each paper's related papers, from what the last build kept of each segment of papers (so
+    a new digest recomputes one row of blocks, see related.py). related.py (scipy: 0.2 s to
+    import) is imported here, in the forked process that runs it, like search.py."""
     from generator.related import related_papers
 
-    return [related_papers(catalog.papers)]
+    return [related_papers(catalog.papers, memory=store.memory("related"))]
 
 
 def search_index(catalog: Catalog, reuse: Mapping[str, str]) -> Iterator[OutputFile]:
@@ -345,10 +347,11 @@ def read_dumps(folder: Path, config: SiteConfig, prints: Fingerprint,
         dump = cache.dump(key) if cache else None
         if dump is None:
             dump = parse_dump(path.name, read_as_fingerprinted(path, prints), config.default_year, explicit, str(path))
+            dump = replace(dump, hashes=entry_hashes(dump))
             if cache:
                 cache.record_dump(key, dump)
         used.add(key)
-        dumps.append(replace(dump, key=key))
+        dumps.append(dump)
         diagnostics.extend(dump.diagnostics)
     for name in sorted(set(config.dates) - names):
         diagnostics.append(warning("site.toml", None, f"[dates] names {name!r}, which is not in {folder}"))

@@ -91,6 +91,7 @@ class Cache:
         self.state = self.root / "state.json"
         self.damaged: list[str] = []  # files found there but unusable, named from the cache folder
         self.was: bytes | None = None  # state.json as forget() found it, for restore()
+        self.files_were: bytes | None = None  # files.marshal as forget() found it, likewise
         self.emptied = False  # start_over() cleared the folder: what is in it now, this build wrote
 
     # -- one build at a time -------------------------------------------------------------------
@@ -205,6 +206,10 @@ class Cache:
             self.was = self.state.read_bytes()
         except OSError:
             self.was = None
+        try:
+            self.files_were = (self.root / "files.marshal").read_bytes()
+        except OSError:
+            self.files_were = None
         self._forget("files.marshal")
         self.state.unlink(missing_ok=True)
 
@@ -228,7 +233,12 @@ class Cache:
                 pass
 
     def _remember(self, live: dict[str, str], spare: dict[str, str] | None) -> None:
-        self.record_files(live, spare)
+        """Record what <out> and the spare hold: when that is what files.marshal said before,
+        its very bytes (marshal's bytes for equal values can differ with how they are shared)."""
+        if self.files_were is not None and unmarshalled(self.files_were) == (FORMAT, (live, spare)):
+            write_whole(self.root / "files.marshal", self.files_were)
+        else:
+            self.record_files(live, spare)
         if self.was is not None:
             write_whole(self.state, self.was)
 
@@ -307,6 +317,13 @@ def safe_name(key: str) -> str:
     return key
 
 
+def unmarshalled(data: bytes) -> object:
+    try:
+        return marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return None
+
+
 def write_whole(target: Path, data: bytes) -> None:
     """Write a file under a temporary name and rename it: a reader sees the old file or the new
     one, and a write the disk refuses leaves neither a partial file nor its temporary behind."""
@@ -350,15 +367,17 @@ def dump_key(shown: str, content: bytes, settings: str) -> str:
 def freeze(dump: Dump) -> tuple:
     return (dump.source, dump.date.toordinal() if dump.date else None,
             [(entry.title, entry.abstract, entry.line, freeze_meta(entry.meta)) for entry in dump.entries],
-            [(d.level.value, d.path, d.line, d.message, d.hint) for d in dump.diagnostics])
+            [(d.level.value, d.path, d.line, d.message, d.hint) for d in dump.diagnostics], dump.hashes)
 
 
 def thaw(frozen: tuple) -> Dump:
-    source, day, entries, diagnostics = frozen
+    source, day, entries, diagnostics, hashes = frozen
+    if len(hashes) != len(entries) or not all(type(found) is str for found in hashes):
+        raise ValueError("entry hashes that do not fit the entries")
     return Dump(source, date.fromordinal(day) if day is not None else None,
                 tuple(Entry(title, abstract, line, thaw_meta(meta)) for title, abstract, line, meta in entries),
                 tuple(Diagnostic(Level(level), path, line, message, hint)
-                      for level, path, line, message, hint in diagnostics))
+                      for level, path, line, message, hint in diagnostics), tuple(hashes))
 
 
 def freeze_meta(meta: PaperMeta) -> tuple | None:

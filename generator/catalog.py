@@ -23,7 +23,7 @@ from slugify import slugify
 
 from generator.diagnostics import BuildError, error
 from generator.metadata import NO_META, PaperMeta, merge
-from generator.reading import Dump, Entry
+from generator.reading import Dump, Entry, entry_hashes
 
 SLUG_MAX = 80
 NON_WORD = re.compile(r"[\W_]+")
@@ -53,8 +53,8 @@ class Paper:
     counts_from: str = ""  # Digest.slug whose upvotes and comments meta holds (they keep changing)
     stars_from: str = ""  # Digest.slug whose count of GitHub stars meta holds
     aliases: tuple[str, ...] = ()  # slugs of its other titles' pages, which now lead to this one
-    # A hash of everything the paper is made from: each entry of it (by its dump's key and its
-    # place there), the digests and places it appeared at, its key, slug and aliases. Equal
+    # A hash of everything the paper is made from: each entry of it (by its hash), the digests,
+    # files and places it appeared at, its key, slug and aliases. Equal
     # fingerprints mean equal papers, so later stages key their outputs by it (keys.py) instead
     # of hashing the paper's text again.
     fingerprint: str = ""
@@ -214,7 +214,7 @@ class Seen:
     key: str
     first_title: str
     appearances: list[Appearance]
-    said: list[tuple[bool, str, Entry, str]]  # (dated, digest slug, entry, "<dump key>:<place>") for every entry of it
+    said: list[tuple[bool, str, Entry, str]]  # (dated, digest slug, entry, its hash) for every entry of it
 
 
 def build_catalog(dumps: list[Dump], names: Names | None = None) -> Catalog:
@@ -232,8 +232,8 @@ def build_catalog(dumps: list[Dump], names: Names | None = None) -> Catalog:
         slug = slugs[dump.source]
         digest = digests.get(slug) or Digest(slug, dump.date, (), ())
         keys = list(digest.papers)
-        named = dump_identity(dump)
-        for place, (entry, node) in enumerate(zip(dump.entries, dump_nodes)):
+        hashes = dump.hashes or entry_hashes(dump)
+        for entry, node, named in zip(dump.entries, dump_nodes, hashes):
             entries_read += 1
             root = identities.find(node)
             key = keys_of.get(root)
@@ -241,7 +241,7 @@ def build_catalog(dumps: list[Dump], names: Names | None = None) -> Catalog:
                 key = keys_of[root] = group_key(identities, root, names.key(entry.title))
                 seen[key] = Seen(key, entry.title, [], [])
             paper = seen[key]
-            paper.said.append((dump.date is not None, slug, entry, f"{named}:{place}"))
+            paper.said.append((dump.date is not None, slug, entry, named))
             if key in keys:
                 continue
             paper.appearances.append(Appearance(slug, dump.date, dump.source, entry.line, len(keys), entry.meta.upvotes))
@@ -278,20 +278,14 @@ def make_paper(seen: Seen, names: Names, identities: Identities, keys_of: dict[s
 
 
 def fingerprint(seen: Seen, slug: str, others: tuple[str, ...]) -> str:
-    """Paper.fingerprint: what make_paper() is a function of. The entries are named by dump key
-    and place (a dump's key covers its bytes, settings and the generator, so the same name is
-    the same entry), and an appearance's position is listed because it depends on the other
-    dumps of its day; each appearance's other fields come from its entry."""
+    """Paper.fingerprint: what make_paper() is a function of. The entries are named by their
+    hashes (reading.entry_hashes), and an appearance's position is listed because it depends
+    on the other dumps of its day; each appearance's other fields come from its entry and its
+    dump's date and name, which its digest's slug spells."""
     parts = [seen.key, slug, *others, "|", *(f"{dated}{digest}@{named}" for dated, digest, _, named in seen.said),
-             "|", *(f"{appearance.digest}#{appearance.position}" for appearance in seen.appearances)]
+             "|", *(f"{appearance.digest}#{appearance.position}@{appearance.source}" for appearance in seen.appearances)]
     text = "\0".join(parts).encode("utf-8", "surrogateescape")
     return hashlib.blake2b(text, digest_size=16).hexdigest()
-
-
-def dump_identity(dump: Dump) -> str:
-    """Dump.key, or when it is not known (a dump made in a test), a hash of the whole dump: its
-    repr spells every field of every entry."""
-    return dump.key or hashlib.blake2b(repr(dump).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
 def aliases(seen: Seen, names: Names, identities: Identities, keys_of: dict[str, str], slug: str) -> tuple[str, ...]:

@@ -31,6 +31,21 @@ def iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-03-14") from None
 
 
+def one_line(text: str) -> str:
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not one line of text")
+    return text
+
+
+def http_url(text: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() or ord(c) < 32 for c in text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) address like https://you.github.io/archive/")
+    return text
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="paperdigest", description="Build a static archive site from saved Daily Papers pages.")
     root.add_argument("--version", action="version", version=f"paperdigest {__version__}")
@@ -66,6 +81,17 @@ def parser() -> argparse.ArgumentParser:
     get.add_argument("--api", help="the API's address (default: site.toml's [fetch] api, else Hugging Face's)")
     get.add_argument("--quiet", action="store_true", help="print nothing but failures")
     get.add_argument("--debug", action="store_true", help="show Python tracebacks for failures")
+    new = commands.add_parser("init", help="start an archive of your own: settings, folders, README, workflows")
+    new.add_argument("folder", nargs="?", type=Path, default=Path("."), metavar="DIR",
+                     help="the archive's folder, made if missing (default: the current folder)")
+    new.add_argument("--title", type=one_line, metavar="TEXT", help="the site's title (default: Daily Papers Digest)")
+    new.add_argument("--base-url", type=http_url, metavar="URL",
+                     help="the site's public address, e.g. https://you.github.io/archive/ (default: none yet)")
+    new.add_argument("--fetch-since", type=iso_date, metavar="YYYY-MM-DD",
+                     help="then fetch every day's digest from this one to today")
+    new.add_argument("--api", type=http_url, metavar="URL", help="the daily papers API's address, for site.toml "
+                     "(default: Hugging Face's)")
+    new.add_argument("--force", action="store_true", help="overwrite files that are there already")
     return root
 
 
@@ -128,6 +154,39 @@ def run_serve(args: argparse.Namespace) -> int:
                  host=args.host)
 
 
+def run_init(args: argparse.Namespace) -> int:
+    """`paperdigest init`: the files (init.py), then the first fetch with `paperdigest fetch`'s own code."""
+    from generator import init
+
+    today = datetime.now(timezone.utc).date()
+    if args.fetch_since and args.fetch_since > today:
+        print(f"paperdigest init: --fetch-since {args.fetch_since.isoformat()} is in the future "
+              f"(today is {today.isoformat()} UTC)", file=sys.stderr)
+        return EXIT_USAGE
+    given = {"title": args.title, "base_url": args.base_url and args.base_url.rstrip("/") + "/", "api": args.api}
+    values = init.Values(**{key: value for key, value in given.items() if value is not None})
+    try:
+        outcome = init.create(args.folder, values, force=args.force)
+    except UsageError as exc:
+        print(f"paperdigest init: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as exc:
+        print(f"paperdigest init: cannot write {exc.filename or args.folder}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
+    code, out, err = init.report(outcome, args.folder.as_posix())
+    for lines, stream in ((out, sys.stdout), (err, sys.stderr)):
+        if lines:
+            print("\n".join(lines), file=stream, flush=True)
+    if outcome.archive and args.fetch_since:
+        content = (args.folder / "content").as_posix()
+        print(f"paperdigest init: to fetch from {args.fetch_since.isoformat()} anyway: "
+              f"paperdigest fetch --content {content} --since {args.fetch_since.isoformat()}")
+    if code != EXIT_OK or not args.fetch_since or not outcome.written:
+        return code
+    return run_fetch(argparse.Namespace(content=args.folder / "content", date=None, since=args.fetch_since,
+                                        until=None, refresh=False, api=None, quiet=False, debug=False))
+
+
 def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # a path a Windows console's code page lacks must not crash a report
         if hasattr(stream, "reconfigure"):
@@ -137,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_fetch(args)
     if args.command == "serve":
         return run_serve(args)
+    if args.command == "init":
+        return run_init(args)
     if args.force:
         print("paperdigest: --force is deprecated; it now means --no-cache --replace (use those)", file=sys.stderr)
     options = BuildOptions(args.content, args.out, strict=args.strict, no_cache=args.no_cache or args.force,

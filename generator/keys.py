@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from generator.catalog import Catalog, Digest, Paper
-from generator.metadata import NO_META
+from generator.metadata import NO_META, PaperMeta
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class Keys:
         self.digests = {digest.slug: self.hash(f"d{flatten(digest)}") for digest in catalog.digests}
         self.papers: dict[str, str] = {}  # Paper.key -> what a key says of it
         self.neighbours: dict[str, str] = {}  # Neighbour.slug -> what a key says of it
+        self.spellers: dict[type, Callable[[object], str]] = {}
 
     def key(self, paths: tuple[str, ...], inputs: tuple) -> str:
         return self.hash(f"{paths!r}{self.part(inputs)}")
@@ -56,24 +57,35 @@ class Keys:
         kind = type(value)
         if kind is str:
             return f"{len(value)}:{value}"
+        speller = self.spellers.get(kind)
+        if speller is None:
+            speller = self.spellers[kind] = self.speller(kind)
+        return speller(value)
+
+    def speller(self, kind: type) -> Callable[[object], str]:
+        """How to spell a value of one type (worked out once per type: most inputs are of a few)."""
         if kind is tuple or kind is list:
-            return "(" + ",".join([self.part(item) for item in value]) + ")"
+            return lambda value: "(" + ",".join([self.part(item) for item in value]) + ")"
         if kind is Paper:
-            return self.paper(value)
+            return self.paper
         if kind is Digest:
-            return self.digests[value.slug]
+            return lambda digest: self.digests[digest.slug]
         if kind is Neighbour:
-            text = self.neighbours.get(value.slug)
-            if text is None:
-                text = self.neighbours[value.slug] = flatten(value)
-            return text
+            return self.neighbour
         if kind is dict:
-            return "{" + ",".join([f"{self.part(name)}={self.part(item)}" for name, item in value.items()]) + "}"
-        if value is NO_META:
-            return NO_META_TEXT
-        if dataclasses.is_dataclass(value):
-            return "<" + ",".join([self.part(item) for item in field_values(kind)(value)]) + ">"
-        return repr(value)
+            return lambda value: "{" + ",".join([f"{self.part(name)}={self.part(item)}" for name, item in value.items()]) + "}"
+        if kind is PaperMeta:
+            return lambda meta: NO_META_TEXT if meta is NO_META else "<" + ",".join([self.part(item) for item in field_values(kind)(meta)]) + ">"
+        if dataclasses.is_dataclass(kind):
+            fields = field_values(kind)
+            return lambda value: "<" + ",".join([self.part(item) for item in fields(value)]) + ">"
+        return repr
+
+    def neighbour(self, link: Neighbour) -> str:
+        text = self.neighbours.get(link.slug)
+        if text is None:
+            text = self.neighbours[link.slug] = flatten(link)
+        return text
 
     def paper(self, paper: Paper) -> str:
         """What lists of papers show of a paper: the paper itself and the digests it was in."""

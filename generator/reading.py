@@ -11,6 +11,7 @@ as diagnostics that name the file and line.
 from __future__ import annotations
 
 import calendar
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -48,10 +49,16 @@ class Dump:
     date: date | None
     entries: tuple[Entry, ...]
     diagnostics: tuple[Diagnostic, ...] = ()
-    # What the dump was parsed from (a hash of its bytes, settings and the generator: build.py
-    # sets it). Equal keys mean equal dumps, so the catalog names an entry by key and place
-    # instead of hashing its text. Empty: not known; the catalog then hashes the dump itself.
-    key: str = ""
+    # A hash of each entry (see entry_hashes), worked out once when the dump is parsed and kept
+    # with it in the cache, so the catalog names an entry without hashing its text again.
+    # Empty: not worked out (a dump made in a test); the catalog then hashes the entries itself.
+    hashes: tuple[str, ...] = ()
+
+
+def entry_hashes(dump: Dump) -> tuple[str, ...]:
+    """A hash of every field of each entry (its repr spells them all, strings escaped)."""
+    return tuple(hashlib.blake2b(repr(entry).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+                 for entry in dump.entries)
 
 
 @dataclass(frozen=True)

@@ -1,287 +1,270 @@
 """Related papers: for each paper, the papers whose title and abstract read most alike.
 
-Each paper is a TF-IDF vector over the words of its title and abstract, and papers are compared
-by cosine similarity, computed at build time for every paper at once. Everything is vectorised
-(numpy, scipy.sparse): words are hashed and counted without a Python loop over words, and the
-similarities come from a sparse matrix product in row blocks, so no N x N matrix is ever held
-and no Python loop runs over pairs of papers. The product is exact while it fits a fixed work
-budget (about 1,500 papers); beyond it the commonest words link only the papers where they
-weigh most (_links), which keeps the cost flat as the archive grows.
+Papers are cut into segments in the order they first appeared (a new digest's papers join the
+last segment), and each paper is a TF-IDF vector with the idf of its own segment
+(similarity.py); two papers are compared by the dot product of their vectors, on the postings
+their segments keep within a work budget of their own (the commonest words of a segment link
+only the papers of it where they weigh most): WORK_INNER for two papers of one segment,
+WORK_OUTER (smaller, so a subset of those postings) for papers of two segments. A site of under
+2 * SEGMENT papers is one segment: plain TF-IDF cosine within WORK_INNER, as before segments.
 
-The result is a pure function of the set of papers: papers are put in slug order first, every
-sum is taken in an order fixed by the data (never by threads or input order), and scores are
-compared on a grid of 2**-30 so that last-bit differences cannot reorder near-ties; ties go to
-the smaller slug."""
+Each paper's list is the best `count` of the best `count` it has in each segment, so what the
+papers of two segments make of each other depends on those two segments alone: with a
+`memory` of the previous build, a new digest costs one segment's vectors and one row of
+segment blocks (its segment against every segment), not the whole archive. A cold build does
+every block once: each segment's own block (up to WORK_INNER) makes most of its cost, which
+so grows with the number of segments, until past ~60 of them the cross blocks (K^2 / 2, up to
+WORK_OUTER each) take over (benchmarks/README.md, "Related papers: idf frozen per segment").
+
+The result is a pure function of the set of papers, whatever the memory holds: every sum is
+taken in an order fixed by the data (never by threads, input order or what was remembered),
+scores are compared on a grid of 2**-30 so that last-bit differences cannot reorder near-ties,
+and ties go to the smaller slug."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import hashlib
+import json
+import zlib
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from typing import Sequence
+from operator import attrgetter
+from typing import Protocol, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
+from generator import similarity
 from generator.catalog import Paper
+from generator.similarity import SCORE_STEP, STOP_WORDS, Postings, best, top
 from generator.workers import cpu_count
 
-# English function words and the stock phrases of abstracts: they say nothing about a topic.
-# (IDF alone would weigh them down, but dropping them early also halves the words to count.)
-STOP_WORDS = frozenset("""
-    about above across after again against all almost along already also although always am
-    among an and another any are around as at be because been before being below between both
-    but by can cannot could did do does doing done down during each either else even ever every
-    few for from further had has have having he her here hers herself him himself his how however
-    if in into is it its itself just many may me might more most much must my myself neither no
-    nor not now of off often on once one only onto or other others otherwise our ours ourselves
-    out over own per rather same she should since so some such than that the their theirs them
-    themselves then there thereby therefore these they this those though through thus to too
-    toward towards under until up upon us very via was we well were what when where whereas
-    whether which while who whom whose why will with within without would yet you your yours
-    paper propose proposed present show shows shown demonstrate demonstrates introduce
-    introduces use used uses using based achieve achieves new results work approach method
-""".split())
-
-SCORE_STEP = 2.0 ** -30  # scores are compared as multiples of this (~1e-9)
-# Multiply-adds allowed in the similarity product (see _links): ~0.3 s on the 2-core machine.
-WORK_BUDGET = 30_000_000
+VERSION = "2"  # of what the memory holds: names carry it, so another version's are never read
+SEGMENT = 4096  # papers per segment (a site's last segment has up to 2 * SEGMENT - 1)
+# Multiply-adds allowed in the product of a segment with itself (similarity.links): the one
+# budget of the whole archive before segments, so a one-segment site's lists are the same.
+WORK_INNER = 30_000_000
+# ... and in the product of each of two segments, for their block (whose work is at most the
+# geometric mean of theirs): the 21 cross blocks of 30,000 papers cost less than one own block.
+WORK_OUTER = 1_000_000
 BLOCK_WORK = 1_000_000  # multiply-adds per row block: bounds each block's output (~12 MB)
 MAX_BLOCK_ROWS = 4096
-SAMPLE = 128  # candidates per row sampled for a first bound (_block_nearest)
-CHUNK_BYTES = 1 << 22  # text hashed at a time (keeps the per-byte arrays small and in cache)
-GROUP_POSTINGS = 1 << 20  # postings of common terms ranked at a time (_strongest)
-
-_NON_WORD = re.compile(r"[\W_]+")
-# Bytes -> lowercase ASCII letters and digits as they are, other ASCII as a space, and bytes of
-# UTF-8 sequences kept (non-ASCII texts are cleaned first, so those are parts of letters).
-_TABLE = bytes(byte if byte >= 0x80 else ord(chr(byte).lower()) if chr(byte).isalnum() else 0x20
-               for byte in range(256))
-_MASKS = np.array([(1 << 8 * n) - 1 for n in range(9)], dtype=np.uint64)  # the first n bytes of 8
-_MIX1, _MIX2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9)
-_MIX3 = np.uint64(0x94D049BB133111EB)
 
 
-def related_papers(papers: Sequence[Paper], count: int = 5) -> dict[str, tuple[str, ...]]:
+class Memory(Protocol):
+    """What related_papers() remembers between builds: bytes by name. Names neither got nor
+    put in a build may be forgotten after it."""
+
+    def get(self, name: str) -> bytes | None: ...
+
+    def put(self, name: str, data: bytes) -> None: ...
+
+
+def related_papers(papers: Sequence[Paper], count: int = 5, memory: Memory | None = None) -> dict[str, tuple[str, ...]]:
     """Paper.key -> the keys of its up-to-`count` most similar papers, most similar first.
 
     A paper is never related to itself, nor to a paper it shares no counted word with (so a
-    list may be short or empty). Equal scores (to ~1e-9) are ordered by slug."""
-    ordered = sorted(papers, key=lambda paper: (paper.slug, paper.key))
+    list may be short or empty). Equal scores (to ~1e-9) are ordered by slug. `memory` only
+    saves work: the result is the same with any memory, or none."""
+    ordered = sorted(papers, key=lambda paper: (paper.slug, paper.key))  # papers are numbered in this order
+    keys = [paper.key for paper in ordered]
     if len(ordered) < 2 or count < 1:
-        return {paper.key: () for paper in ordered}
-    vectors = tfidf_vectors(ordered)
-    return {paper.key: tuple(ordered[other].key for other in found)
-            for paper, found in zip(ordered, nearest(vectors, count))}
+        return {key: () for key in keys}
+    first = first_order(ordered)
+    members = [np.sort(first[a:b]) for a, b in segments(len(ordered))]
+    prints = [fingerprint([ordered[number] for number in group.tolist()]) for group in members]
+    store = _Store(memory if len(set(prints)) == len(prints) else None, prints, count)
+    pairs = [(a, b) for a in range(len(members)) for b in range(a, len(members))]
+    found = {pair: store.pair(pair, len(members[pair[0]]), len(members[pair[1]])) for pair in pairs}
+    missing = [pair for pair, got in found.items() if got is None]
+    inner, outer = _postings(ordered, members, store, {a for a, b in missing if a == b},
+                             {s for a, b in missing if a != b for s in (a, b)})
+    for pair, got in _blocks(inner, outer, [len(group) for group in members], missing, count).items():
+        found[pair] = got
+        store.put_pair(pair, got)
+    chosen = _merge(members, found, count)
+    return {key: tuple(map(keys.__getitem__, row)) for key, row in zip(keys, chosen)}
 
 
-def document_text(paper: Paper) -> bytes:
-    """What a paper is compared on: its title twice (a title is its paper's own summary, so its
-    words count double) and its abstract, as UTF-8 with only word characters left beyond ASCII."""
-    text = f"{paper.title}\n{paper.title}\n{paper.abstract}"
-    if not text.isascii():  # rare: clean Unicode here, so the byte-level tokeniser needs no tables
-        text = _NON_WORD.sub(" ", unicodedata.normalize("NFC", text).lower())
-    return text.encode("utf-8")
+def first_order(ordered: Sequence[Paper]) -> np.ndarray:
+    """The numbers of papers (numbered in slug order) in order of first appearance: by their
+    first digest (dated ones by date, undated after them), their place in it, then slug; papers
+    that appear nowhere after all the others, by slug. So a new digest's new papers come after
+    every paper seen before, and those keep their places."""
+    firsts = [paper.appearances[0] if paper.appearances else None for paper in ordered]
+    kinds = np.array([2 if at is None else 1 if at.date is None else 0 for at in firsts], np.int64)
+    days = np.array([at.date.toordinal() if at is not None and at.date else 0 for at in firsts], np.int64)
+    names = [at.digest if at is not None else "" for at in firsts]
+    code = {name: number for number, name in enumerate(sorted(set(names)))}
+    digests = np.array([code[name] for name in names], np.int64)
+    places = np.array([at.position if at is not None else 0 for at in firsts], np.int64)
+    return np.lexsort((np.arange(len(ordered)), places, digests, days, kinds))
 
 
-def hash_tokens(buffer: bytes, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each token buffer[start:start + length], eight bytes at a time.
-
-    `buffer` must have 8 spare bytes after its last token."""
-    words = np.ndarray((len(buffer) - 7,), dtype="<u8", buffer=buffer, strides=(1,))  # unaligned
-    hashes = (words[starts] & _MASKS[np.minimum(lengths, 8)]) * _MIX1
-    hashes ^= hashes >> np.uint64(29)
-    offset, longer = 8, np.flatnonzero(lengths > 8)
-    while longer.size:
-        tail = words[starts[longer] + offset] & _MASKS[np.minimum(lengths[longer] - offset, 8)]
-        mixed = (hashes[longer] ^ tail) * _MIX2
-        hashes[longer] = mixed ^ (mixed >> np.uint64(31))
-        offset += 8
-        longer = longer[lengths[longer] > offset]
-    hashes *= _MIX3
-    return hashes ^ (hashes >> np.uint64(32))
+def segments(n: int) -> list[tuple[int, int]]:
+    """Runs of SEGMENT papers; the last run shorter than SEGMENT joins the one before, so each
+    holds SEGMENT to 2 * SEGMENT - 1 papers (a site of fewer is one segment)."""
+    if n < 2 * SEGMENT:
+        return [(0, n)]
+    starts = list(range(0, (n // SEGMENT) * SEGMENT, SEGMENT))
+    return list(zip(starts, starts[1:] + [n]))
 
 
-def _stop_table() -> tuple[int, np.ndarray]:
-    """A 16384-slot table holding each stop word's hash at slot (hash >> shift) & 16383, for a
-    shift at which no two stop words share a slot (free slots repeat one of them), so that one
-    gather and one comparison tell whether a token is a stop word."""
-    words = sorted(STOP_WORDS)
-    text = (" ".join(words) + " " * 9).encode()
-    starts = np.cumsum([0] + [len(word) + 1 for word in words[:-1]])
-    hashes = hash_tokens(text, starts, np.array([len(word) for word in words]))
-    for shift in range(53):
-        slots = (hashes >> np.uint64(shift)) & np.uint64(16383)
-        if len(np.unique(slots)) == len(words):
-            table = np.full(16384, hashes[0], np.uint64)
-            table[slots] = hashes
-            return shift, table
-    raise AssertionError("no collision-free stop-word table")  # pragma: no cover
+def doc_bits() -> int:
+    """Bits of a paper's number within a segment (the term ids are the hashes' other bits)."""
+    return max(1, (2 * SEGMENT - 2).bit_length())
 
 
-_STOP_SHIFT, _STOP_HASHES = _stop_table()
+def formulation() -> str:
+    """What, beyond its papers, a segment's postings and blocks depend on."""
+    return (f"related {VERSION} segment={SEGMENT} inner={WORK_INNER} outer={WORK_OUTER} step={SCORE_STEP!r} "
+            f"stop={sorted(STOP_WORDS)}")
 
 
-def _chunk_terms(papers: Sequence[Paper], first: int, doc_bits: int) -> np.ndarray:
-    """The counted words of papers[i] (paper number first + i), each as its hash (top bits) |
-    paper number (low bits), sorted."""
-    texts = [document_text(paper) for paper in papers]
-    buffer = (b" " + b" ".join(texts) + b" " * 9).translate(_TABLE)
-    codes = np.frombuffer(buffer, np.uint8)
-    edges = np.flatnonzero(np.diff((codes != 0x20).view(np.int8))) + 1  # starts and ends, in turn
-    starts, lengths = edges[0::2], edges[1::2] - edges[0::2]
-    keep = lengths >= 2
-    # Plain numbers: they start with a digit (few tokens do), and have nothing but digits.
-    digits, at = np.flatnonzero((codes[starts] >= 0x30) & (codes[starts] <= 0x39)), 1
-    while digits.size:
-        keep[digits[lengths[digits] == at]] = False
-        digits = digits[lengths[digits] > at]
-        following = codes[starts[digits] + at]
-        digits, at = digits[(following >= 0x30) & (following <= 0x39)], at + 1
-    # Tokens with non-ASCII letters (few): their length in characters, not bytes.
-    for index in np.unique(np.searchsorted(starts, np.flatnonzero(codes >= 0x80), side="right") - 1).tolist():
-        word = buffer[starts[index]:starts[index] + lengths[index]].decode("utf-8")
-        keep[index] = len(word) >= 2 and not word.isdigit()
-    starts, lengths = starts[keep], lengths[keep]
-    offsets = np.cumsum([1] + [len(text) + 1 for text in texts])
-    numbers = np.repeat(np.arange(first, first + len(texts), dtype=np.uint64),
-                        np.diff(np.searchsorted(starts, offsets)))
-    hashes = hash_tokens(buffer, starts, lengths)
-    content = _STOP_HASHES[((hashes >> np.uint64(_STOP_SHIFT)) & np.uint64(16383)).astype(np.intp)] != hashes
-    keys = (hashes[content] & ~np.uint64((1 << doc_bits) - 1)) | numbers[content]
-    keys.sort()
-    return keys
+def fingerprint(papers: Sequence[Paper]) -> str:
+    """A segment's identity: its papers (key, slug, title, abstract, in order) and the formulation."""
+    fields = list(map(attrgetter("key", "slug", "title", "abstract"), papers))
+    digest = hashlib.sha256(formulation().encode())
+    digest.update(np.array([len(field) for four in fields for field in four], np.int64).tobytes())
+    for four in fields:  # (one string of all would be slower: a single non-ASCII letter widens it)
+        digest.update("".join(four).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:32]
 
 
-def term_counts(papers: Sequence[Paper]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every (term, paper) that occurs, term by term (terms in hash order, papers ascending):
-    the paper numbers (int32), the counts (int32), and each term's document frequency.
+# --- the vectors of each segment --------------------------------------------------------------------
 
-    Words are told apart by a hash (64 bits less those of the paper number): two different
-    words share one with probability ~V^2 / 2^(65 - log2 N), about 1e-5 for 130,000 words in
-    30,000 papers, and would then count as one word. The text is cut into chunks hashed on
-    several threads (numpy lets go of the GIL); each chunk's keys come sorted, and a stable
-    sort merges the runs."""
-    n = len(papers)
-    doc_bits = max(1, (n - 1).bit_length())
-    ends = np.cumsum([2 * len(paper.title) + len(paper.abstract) for paper in papers])
-    bounds = np.unique([0, n] + np.searchsorted(ends, np.arange(0, ends[-1], CHUNK_BYTES), side="right").tolist())
-    chunks = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+def _postings(papers: list[Paper], members: list[np.ndarray], store: _Store, inner: set[int], outer: set[int]
+              ) -> tuple[dict[int, Postings], dict[int, Postings]]:
+    """The inner postings (WORK_INNER) of the `inner` segments, worked out, and the outer ones
+    (WORK_OUTER) of the `outer` segments: remembered, or narrowed from the inner ones (and
+    remembered). Only outer postings are remembered: a segment's inner ones serve only its own
+    block, which is remembered too unless the segment changed (or the memory lost it). Every
+    segment's are asked of the memory, so that it keeps them for the next build."""
+    assert WORK_OUTER <= WORK_INNER, "the outer postings are narrowed from the inner ones"
+    found = {s: store.segment(s, len(members[s]), s in outer) for s in range(len(members))}
+    todo = sorted(inner | {s for s in outer if found[s] is None})
+    bits = doc_bits()
+    groups = {s: [papers[number] for number in members[s].tolist()] for s in todo}
+    chunks = [(s, a, b) for s in todo for a, b in similarity.chunk_bounds(groups[s])]
     with ThreadPoolExecutor(_threads(len(chunks))) as pool:
-        parts = list(pool.map(lambda chunk: _chunk_terms(papers[chunk[0]:chunk[1]], chunk[0], doc_bits), chunks))
-    keys, start = np.empty(sum(len(part) for part in parts), np.uint64), 0
-    for index, part in enumerate(parts):  # (freeing each part as it is copied)
-        keys[start:start + len(part)], start, parts[index] = part, start + len(part), None
-    keys.sort(kind="stable")  # merges the sorted runs
-    new = np.ones(len(keys) + 1, bool)  # where a (term, paper) starts, and the end
-    np.not_equal(keys[1:], keys[:-1], out=new[1:-1])
-    at = np.flatnonzero(new)
-    np.subtract(at[1:], at[:-1], out=at[:-1])
-    counts = at[:-1].astype(np.int32)
-    del at
-    keys = keys[new[:-1]]
-    del new
-    docs = (keys & np.uint64((1 << doc_bits) - 1)).astype(np.int32)
-    keys >>= np.uint64(doc_bits)
-    new = np.ones(len(keys) + 1, bool)  # where a term starts, and the end
-    np.not_equal(keys[1:], keys[:-1], out=new[1:-1])
-    return docs, counts, np.diff(np.flatnonzero(new))
+        parts = list(pool.map(lambda chunk: similarity.chunk_terms(groups[chunk[0]][chunk[1]:chunk[2]], chunk[1], bits),
+                              chunks))
+
+        def vectors(s: int) -> tuple[Postings, Postings | None]:
+            mine = [part for (owner, _, _), part in zip(chunks, parts) if owner == s]
+            made = similarity.segment_postings(len(groups[s]), *similarity.term_counts(mine, bits), WORK_INNER)
+            return made, similarity.narrowed(made, WORK_OUTER) if s in outer and found[s] is None else None
+
+        made = dict(zip(todo, pool.map(vectors, todo)))
+    for s, (_, narrow) in made.items():
+        if narrow is not None:
+            found[s] = narrow
+            store.put_segment(s, narrow)
+    return {s: made[s][0] for s in inner}, {s: found[s] for s in outer}
 
 
-def tfidf_vectors(papers: Sequence[Paper]) -> sp.csr_matrix:
-    """One L2-normalised row per paper (in the given order), over the terms that can link two.
+# --- blocks: the papers of segment a against those of segment b -------------------------------------
 
-    Weighting, and why:
-    - tf: 1 + ln(count). A word repeated in an abstract (its method's name, five times) is
-      more telling than one said once, but not five times more.
-    - idf: ln((N + 1) / df), N papers, df of them with the word. A word in every paper weighs
-      ~0 (its mere presence tells nothing), a word in two papers ~ln(N/2); it is never
-      negative or zero, so any shared counted word makes two papers (slightly) related.
-    - rows are normalised over all of a paper's terms, so the product of two rows is the exact
-      cosine of their TF-IDF vectors. Terms in one paper only cannot link two papers, so they
-      are left out of the product (but not of the norm); so are a common term's postings
-      beyond the work budget (_links)."""
-    n = len(papers)
-    docs, counts, df = term_counts(papers)
-    weights = counts.astype(np.float64)
-    del counts
-    np.log(weights, out=weights)
-    weights += 1.0
-    weights *= np.repeat(np.log((n + 1) / df), df)
-    weights /= np.sqrt(np.bincount(docs, weights=np.square(weights), minlength=n))[docs]
-    links = _links(df)
-    kept = np.repeat(df >= 2, df) & _strongest(weights, docs, df, links, max(1, (n - 1).bit_length()))
-    indptr = np.concatenate(([0], np.cumsum(np.where(df >= 2, np.minimum(df, links), 0))))
-    return sp.csc_matrix((weights[kept], docs[kept], indptr), shape=(n, len(df))).tocsr()
+Block = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]  # a's best in b; b's best in a
 
 
-def _links(df: np.ndarray) -> int:
-    """How many papers one term may link: the largest L with sum(min(df, L)^2) <= WORK_BUDGET.
+def _blocks(inner: dict[int, Postings], outer: dict[int, Postings], sizes: list[int], pairs: list[tuple[int, int]],
+            count: int) -> dict[tuple[int, int], Block]:
+    """For each pair (a, b), a <= b: the best `count` of b for each paper of a, and (a != b)
+    the best `count` of a for each paper of b, as (numbers within the segment, -1 for none;
+    grid scores), both from one product of one's rows and the other's columns, in row blocks:
+    on the inner postings for a == b, the outer ones else. (Either way round gives the same
+    scores: the same products, summed in the order of the terms. The rows are the segment in
+    more pairs, so that a new digest transposes one.)"""
+    if not pairs:
+        return {}
+    uses = Counter(s for pair in pairs for s in pair if pair[0] != pair[1])
+    turned = {(a, b): (b, a) if uses[b] > uses[a] else (a, b) for a, b in pairs}
+    # term x paper matrices: (s, True) of s's inner postings, (s, False) of its outer ones
+    columns = {(s, True): _columns({s: inner[s]}, sizes)[s] for s in inner}
+    columns.update({(s, False): matrix for s, matrix in _columns(outer, sizes).items()} if outer else {})
+    rows = {(a, a == b): columns[a, a == b].T.tocsr() for a, b in turned.values()}  # (terms ascending in a paper)
+    tasks = [(a, b, start, stop) for a, b in turned.values()
+             for start, stop in _row_blocks(rows[a, a == b], columns[b, a == b])]
 
-    A term in d papers costs d^2 multiply-adds in X @ X.T, so the most common terms make
-    nearly all of the work, and would link nearly every pair of papers (an N x N output).
-    Rather than dropping them, each such term keeps the L papers where it weighs most, and
-    links those. Measured on 6,550 real texts (Python docstrings: first line as title) against
-    the exact top 5: at equal work, dropping terms kept 67% (work 3e6) and 80% (1e7) of it,
-    this keeps 74% and 86%; at WORK_BUDGET, 93% (L = 242). Sites whose whole product fits the
-    budget (up to about 1,500 papers of abstracts) are exact; larger ones stay at a fixed cost."""
-    shared = df[df >= 2].astype(np.float64)
-    low, high = 2, int(shared.max(initial=2))
-    while low < high:  # the largest L within the budget (at least 2)
-        middle = (low + high + 1) // 2
-        if float(np.sum(np.minimum(shared, middle) ** 2)) <= WORK_BUDGET:
-            low = middle
-        else:
-            high = middle - 1
-    return low
+    def run(task: tuple[int, int, int, int]) -> tuple[np.ndarray, ...]:
+        a, b, start, stop = task
+        scores = rows[a, a == b][start:stop] @ columns[b, a == b]
+        if a == b:
+            return top(scores, count, start)
+        return top(scores, count) + top(scores.T.tocsr(), count)
 
-
-def _strongest(weights: np.ndarray, docs: np.ndarray, df: np.ndarray, links: int, doc_bits: int) -> np.ndarray:
-    """Which postings (term-major, papers ascending) the product keeps: all of a term's if it
-    is in at most `links` papers, else the `links` where its weight is largest (on a 2**-24
-    grid; ties to the lower paper). Common terms are ranked a group at a time, with keys
-    term | 2**24 - weight | paper: each term's links-th key in order (np.partition) is its bar."""
-    keep = np.ones(len(weights), bool)
-    firsts = np.cumsum(df) - df
-    common = np.flatnonzero(df > links)
-    assert len(common).bit_length() <= 64 - 25 - doc_bits, "too many papers for the packed keys"
-    groups = np.searchsorted(np.cumsum(df[common]), np.arange(0, int(df[common].sum()), GROUP_POSTINGS), "right")
-    for a, b in zip(groups.tolist(), groups[1:].tolist() + [len(common)]):
-        terms = common[a:b]
-        if not terms.size:
+    with ThreadPoolExecutor(_threads(len(tasks))) as pool:
+        done: dict[tuple[int, int], list] = {}
+        for (a, b, start, _), part in zip(tasks, pool.map(run, tasks)):
+            done.setdefault((a, b), []).append((start, part))
+    found: dict[tuple[int, int], Block] = {}
+    for pair, (a, b) in turned.items():
+        mine = done[a, b]
+        numbers = np.concatenate([part[0] for _, part in mine])
+        grid = np.concatenate([part[1] for _, part in mine])
+        if a == b:
+            found[pair] = (numbers, grid, None, None)
             continue
-        lengths = df[terms]
-        at = np.repeat(firsts[terms] - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-        packed = np.minimum(weights[at] * 2**24, 2**24).astype(np.uint64)
-        np.subtract(np.uint64(2**24), packed, out=packed)
-        packed <<= np.uint64(doc_bits)
-        packed |= docs[at].astype(np.uint64)
-        packed |= np.repeat(np.arange(len(terms), dtype=np.uint64) << np.uint64(25 + doc_bits), lengths)
-        bars = np.cumsum(lengths) - lengths + links - 1
-        bars = np.partition(packed, bars)[bars]
-        keep[at] = packed <= np.repeat(bars, lengths)
-    return keep
+        theirs = np.concatenate([np.where(part[2] >= 0, part[2] + start, -1) for start, part in mine], axis=1)
+        theirs, their_grid = best(np.concatenate([part[3] for _, part in mine], axis=1), theirs, count)
+        found[pair] = (numbers, grid, theirs, their_grid) if (a, b) == pair else (theirs, their_grid, numbers, grid)
+    return found
 
 
-def nearest(vectors: sp.csr_matrix, count: int) -> list[list[int]]:
-    """For each row, the rows of the `count` largest positive dot products (not itself), largest
-    first, equal ones (on the SCORE_STEP grid) by row number."""
-    n = vectors.shape[0]
-    transposed = vectors.T.tocsr()
-    df = np.diff(transposed.indptr)
-    rows = np.repeat(np.arange(n), np.diff(vectors.indptr))
-    work = np.cumsum(np.bincount(rows, weights=df[vectors.indices], minlength=n))
-    limit = min(MAX_BLOCK_ROWS, 1 << (32 - (n - 1).bit_length()))  # packed keys fit in 63 bits
+def _columns(postings: dict[int, Postings], sizes: list[int]) -> dict[int, sp.csr_matrix]:
+    """Each segment's vectors as a term x paper matrix over the terms kept in two papers or more
+    (only those can link two papers: leaving the others out changes no score)."""
+    terms = np.concatenate([postings[s].terms for s in sorted(postings)])
+    order = np.argsort(terms, kind="stable")
+    terms = terms[order]
+    starts = np.flatnonzero(np.concatenate(([True], terms[1:] != terms[:-1])))
+    kept = np.concatenate([np.diff(postings[s].indptr) for s in sorted(postings)])[order]
+    vocabulary = terms[starts][np.add.reduceat(kept, starts) >= 2] if terms.size else terms
+    columns = {}
+    for s, found in postings.items():
+        at = np.minimum(np.searchsorted(vocabulary, found.terms), max(len(vocabulary) - 1, 0))
+        linking = vocabulary[at] == found.terms if vocabulary.size else np.zeros(len(found.terms), bool)
+        lengths = np.diff(found.indptr)
+        indptr = np.zeros(len(vocabulary) + 1, np.int64)
+        indptr[at[linking] + 1] = lengths[linking]
+        keep = np.repeat(linking, lengths)
+        columns[s] = sp.csr_matrix((found.weights[keep], found.docs[keep], np.cumsum(indptr)),
+                                   shape=(len(vocabulary), sizes[s]))
+    return columns
+
+
+def _row_blocks(rows: sp.csr_matrix, columns: sp.csr_matrix) -> list[tuple[int, int]]:
+    """rows cut into runs of about BLOCK_WORK multiply-adds against `columns` (and few enough
+    rows for _top's packed keys)."""
+    n = rows.shape[0]
+    limit = min(MAX_BLOCK_ROWS, 1 << (32 - max(1, (columns.shape[1] - 1).bit_length())))
+    df = np.diff(columns.indptr)
+    if n <= limit and float(np.dot(np.bincount(rows.indices, minlength=len(df)), df)) <= BLOCK_WORK:
+        return [(0, n)]
+    work = np.cumsum(np.bincount(np.repeat(np.arange(n), np.diff(rows.indptr)), weights=df[rows.indices], minlength=n))
     blocks, start = [], 0
     while start < n:
         stop = int(np.searchsorted(work, (work[start - 1] if start else 0) + BLOCK_WORK, side="right"))
         blocks.append((start, min(max(stop, start + 1), start + limit, n)))
         start = blocks[-1][1]
-    found: list[list[int]] = []
-    with ThreadPoolExecutor(_threads(len(blocks))) as pool:  # scipy and numpy let go of the GIL
-        for part in pool.map(lambda block: _block_nearest(vectors, transposed, *block, count), blocks):
-            found.extend(part)
-    return found
+    return blocks
+
+
+def _merge(members: list[np.ndarray], found: dict[tuple[int, int], Block], count: int) -> list[list[int]]:
+    """Each paper's best `count` over its best in every segment (ties: smaller slug), by number."""
+    n, parts = sum(map(len, members)), len(members)
+    grid = np.zeros((n, parts * count), np.int64)
+    numbers = np.full((n, parts * count), -1, np.int64)
+    for (a, b), (ours, our_grid, theirs, their_grid) in found.items():
+        for mine, other, local, steps in ((a, b, ours, our_grid), (b, a, theirs, their_grid)):
+            if local is not None:
+                at = members[mine][:, None], other * count + np.arange(count)
+                numbers[at] = np.where(local >= 0, members[other][np.maximum(local, 0)], -1)
+                grid[at] = steps
+    chosen, _ = best(grid, numbers, count)
+    lengths = np.count_nonzero(chosen >= 0, axis=1).tolist()
+    return [row[:length] for row, length in zip(chosen.tolist(), lengths)]
 
 
 def _threads(tasks: int) -> int:
@@ -289,34 +272,94 @@ def _threads(tasks: int) -> int:
     return max(1, min(tasks, cpu_count(), 4))
 
 
-def _block_nearest(vectors: sp.csr_matrix, transposed: sp.csr_matrix, start: int, stop: int,
-                   count: int) -> list[list[int]]:
-    """nearest() for rows start..stop-1: one sparse product, then one sort of packed keys.
+# --- memory: each segment's outer postings, each pair's blocks ---------------------------------------------
 
-    Rows can have thousands of candidates; before sorting, each row drops those below a bound
-    of its count-th best: the (count + 1)-th best of a sample of its candidates (one of which
-    may be the row itself), less a grid step so that nothing tied on the grid is lost."""
-    n = vectors.shape[0]
-    scores = vectors[start:stop] @ transposed
-    indptr, data = scores.indptr.astype(np.int64), scores.data
-    if not data.size:
-        return [[] for _ in range(start, stop)]
-    size = max(SAMPLE, 2 * (count + 1))
-    sample = indptr[:-1, None] + np.arange(size)
-    sample = np.where(sample < indptr[1:, None], data[np.minimum(sample, data.size - 1)], -1.0)
-    bound = np.partition(sample, size - count - 1, axis=1)[:, size - count - 1] - SCORE_STEP
-    at = np.flatnonzero(data >= np.repeat(bound, np.diff(indptr)))
-    rows = np.searchsorted(indptr, at, side="right") - 1
-    cols = scores.indices[at].astype(np.int64)
-    grid = np.rint(data[at] / SCORE_STEP).astype(np.int64)
-    keep = (cols != rows + start) & (grid > 0)
-    rows, cols, grid = rows[keep], cols[keep], grid[keep]
-    col_bits = max(1, (n - 1).bit_length())
-    packed = (rows << (31 + col_bits)) | ((2**31 - 1 - grid) << col_bits) | cols
-    packed.sort()
-    per_row = np.bincount(rows, minlength=stop - start)
-    take = np.minimum(per_row, count)
-    firsts = np.repeat(np.cumsum(per_row) - per_row, take) + np.arange(take.sum()) - np.repeat(np.cumsum(take) - take, take)
-    chosen = (packed[firsts] & ((1 << col_bits) - 1)).tolist()
-    ends = np.cumsum(take).tolist()
-    return [chosen[a:b] for a, b in zip([0] + ends[:-1], ends)]
+class _Store:
+    """The names and formats of what related_papers() remembers. Each item is checked (a CRC
+    of its name and bytes, and its shape) and anything unreadable is a miss."""
+
+    def __init__(self, memory: Memory | None, prints: list[str], count: int) -> None:
+        self.memory, self.prints, self.count = memory, prints, count
+
+    def segment(self, s: int, size: int, wanted: bool) -> Postings | None:
+        arrays = self._get(f"related-{VERSION}-seg-{self.prints[s]}", 1, 4)
+        if arrays is None or not wanted:
+            return None
+        terms, indptr, docs, weights = arrays
+        if [array.dtype.kind for array in arrays] != ["u", "i", "u" if docs.dtype.itemsize == 2 else "i", "f"] or not (
+                indptr.size == terms.size + 1 and indptr[0] == 0 and indptr[-1] == docs.size == weights.size
+                and np.all(np.diff(indptr) > 0) and np.all(terms[1:] > terms[:-1]) and terms.dtype == np.uint64
+                and (docs.size == 0 or (docs.min() >= 0 and docs.max() < size)) and np.all(np.isfinite(weights))):
+            return None
+        return Postings(terms, indptr.astype(np.int64), docs.astype(np.int32), weights.astype(np.float64))
+
+    def put_segment(self, s: int, postings: Postings) -> None:
+        small = postings.docs.astype(np.uint16) if 2 * SEGMENT <= 2**16 else postings.docs
+        self._put(f"related-{VERSION}-seg-{self.prints[s]}",
+                  [postings.terms, postings.indptr.astype(np.int32), small, postings.weights])
+
+    def pair(self, pair: tuple[int, int], rows: int, cols: int) -> Block | None:
+        a, b = pair
+        arrays = self._get(self._pair_name(pair), 2, 2 if a == b else 4)
+        if arrays is None:
+            return None
+        for index, (mine, others) in zip((0, 2), ((rows, cols), (cols, rows))[:len(arrays) // 2]):
+            numbers, grid = arrays[index], arrays[index + 1]
+            if numbers.dtype.kind != "i" or grid.dtype.kind != "i" or numbers.shape != (mine, self.count) or grid.shape != numbers.shape or \
+                    not np.all((numbers >= -1) & (numbers < others) & ((numbers >= 0) == (grid > 0))):
+                return None
+        if a == b and np.any(arrays[0] == np.arange(rows)[:, None]):
+            return None
+        blocks = [array.astype(np.int64) for array in arrays]
+        return (blocks[0], blocks[1], None, None) if a == b else tuple(blocks)
+
+    def put_pair(self, pair: tuple[int, int], block: Block) -> None:
+        self._put(self._pair_name(pair), [part.astype(np.int16 if SEGMENT < 2**14 and index % 2 == 0 else np.int32)
+                                          for index, part in enumerate(block) if part is not None])
+
+    def _pair_name(self, pair: tuple[int, int]) -> str:
+        return f"related-{VERSION}-pair-{self.prints[pair[0]]}-{self.prints[pair[1]]}-{self.count}"
+
+    def _get(self, name: str, ndim: int, parts: int) -> list[np.ndarray] | None:
+        if self.memory is None:
+            return None
+        data = self.memory.get(name)
+        arrays = unpack(name, bytes(data)) if isinstance(data, (bytes, bytearray, memoryview)) else None
+        return arrays if arrays is not None and len(arrays) == parts and all(a.ndim == ndim for a in arrays) else None
+
+    def _put(self, name: str, arrays: list[np.ndarray]) -> None:
+        if self.memory is not None:
+            self.memory.put(name, pack(name, arrays))
+
+
+MAGIC = b"PDRL"
+DTYPES = frozenset({"<u8", "<i8", "<i4", "<i2", "<u2", "<f8"})
+
+
+def pack(name: str, arrays: list[np.ndarray]) -> bytes:
+    """Arrays as bytes: MAGIC, a JSON header of dtypes and shapes, the data, a CRC of it all."""
+    header = json.dumps([[array.dtype.newbyteorder("<").str, list(array.shape)] for array in arrays]).encode()
+    body = MAGIC + len(header).to_bytes(4, "little") + header + b"".join(
+        np.ascontiguousarray(array, array.dtype.newbyteorder("<")).tobytes() for array in arrays)
+    return body + zlib.crc32(body, zlib.crc32(name.encode())).to_bytes(4, "little")
+
+
+def unpack(name: str, data: bytes) -> list[np.ndarray] | None:
+    """pack()'s arrays (read-only views of `data`), or None if the bytes are not what pack()
+    wrote under this name."""
+    try:
+        if data[:4] != MAGIC or zlib.crc32(data[:-4], zlib.crc32(name.encode())).to_bytes(4, "little") != data[-4:]:
+            return None
+        size = int.from_bytes(data[4:8], "little")
+        header, at, arrays = json.loads(data[8:8 + size]), 8 + size, []
+        if not isinstance(header, list):
+            return None
+        for dtype, shape in header:
+            if dtype not in DTYPES or not all(isinstance(side, int) and side >= 0 for side in shape):
+                return None
+            length = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+            arrays.append(np.frombuffer(data, dtype, length // np.dtype(dtype).itemsize, at).reshape(shape))
+            at += length
+        return arrays if at == len(data) - 4 else None
+    except (ValueError, TypeError, OverflowError, UnicodeDecodeError):
+        return None

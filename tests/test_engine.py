@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import date
+
+import pytest
 
 import generator.engine as engine
 from generator.catalog import Appearance, Paper, build_catalog
@@ -152,3 +155,123 @@ def test_paper_made_in_a_test_has_no_fingerprint_and_is_still_keyed():
     bare = Paper("k", "k", "Title", "Abstract", ())
     assert Keys(catalog, "").key(("x",), (bare,)) == Keys(catalog, "").key(("x",), (bare,))
     assert Keys(catalog, "").key(("x",), (bare,)) != Keys(catalog, "").key(("x",), (dataclasses.replace(bare, title="T"),))
+
+
+# -- end to end: what an edit makes again is what the edit explains ----------------------------
+
+def built_seeds(tmp_path):
+    """The real seeds built once, and what the cache says each file's key is."""
+    from generator.build import BuildOptions, build
+    from generator.cache import Cache
+    from support import make_content
+
+    content = make_content(tmp_path, {seed.name: seed.read_bytes() for seed in SEEDS})
+    out = tmp_path / "site"
+    build(BuildOptions(content, out))
+    return content, out, lambda: Cache(out).file_keys()[0]
+
+
+def remade_after(content, out, keys, edit) -> tuple[set[str], dict[str, bytes], dict[str, bytes]]:
+    """(the keyed files whose key changed, the site before, the site after) for one edit."""
+    from generator.build import BuildOptions, build
+    from support import tree
+
+    before, old_keys = tree(out), keys()
+    edit()
+    build(BuildOptions(content, out))
+    new_keys = keys()
+    remade = {path for path, key in new_keys.items() if old_keys.get(path) != key}
+    return remade, before, tree(out)
+
+
+def related_of(content):
+    from generator.related import related_papers
+
+    catalog = build_catalog([parse_dump(path.name, path.read_bytes(), 2025) for path in sorted((content / "digests").iterdir())])
+    return catalog, related_papers(catalog.papers)
+
+
+def listing(site: dict[str, bytes], slug: str) -> set[str]:
+    """The pages that link a paper (list it, or point to it)."""
+    link = re.compile(rb'["/(]' + re.escape(slug.encode()) + rb'\.(html|md)["?#)]')  # from papers/ too: "slug.html"
+    mentions = {path for path, data in site.items() if link.search(data)}
+    return mentions - {f"papers/{slug}.html", f"papers/{slug}.md"}
+
+
+def neighbours_of(catalog, slug: str):
+    from generator.queries import neighbours
+
+    return neighbours(catalog.digests)[slug]
+
+
+def topic_slugs(catalog, paper) -> set[str]:
+    from generator.topics import load_taxonomy, tag_papers
+
+    taxonomy, _ = load_taxonomy(SEEDS[0].parent)  # (no topics.toml there: the default taxonomy)
+    return {topic.slug for topic in tag_papers(catalog.papers, taxonomy).of(paper)}
+
+
+UNKEYED = {"index.html", "feed.xml", "papers.xml", "papers.json", "llms.txt"}  # made of the whole catalog
+
+
+@pytest.mark.parametrize("field", ["abstract", "title"])
+def test_every_file_an_edit_makes_again_is_explained_by_it(tmp_path, field):
+    """Edit one paper of the seeds; every file whose key changed must be one the edit reaches:
+    the paper's own pages, the pages that list or link it, the pages whose related papers
+    changed, and what is made of the whole archive. And every file whose bytes changed was made
+    again (its key changed), or it is one of those whole-archive files.
+
+    (A title is a paper's identity when it has no arXiv ID, as in the seeds: retitled, it is
+    another paper, with another slug. So the title edit takes a paper of one digest.)"""
+    content, out, keys = built_seeds(tmp_path)
+    catalog, related_before = related_of(content)
+    target = next(p for p in catalog.papers if (len(p.appearances) > 1) == (field == "abstract"))
+    dump_path = content / "digests" / target.latest.source  # where its text comes from
+    old_text = getattr(target, field)
+    new_text = old_text + " (revised)" if field == "title" else old_text.replace(" ", " quantum tidal ", 3)
+
+    def edit():
+        text = dump_path.read_text(encoding="utf-8")
+        assert text.count(old_text) == 1
+        dump_path.write_text(text.replace(old_text, new_text), encoding="utf-8")
+
+    remade, before, after = remade_after(content, out, keys, edit)
+    new_catalog, related_after = related_of(content)
+    edited = next(p for p in new_catalog.papers if getattr(p, field) == new_text)
+    explained = set()
+    for slug in {target.slug, edited.slug}:
+        explained |= {f"papers/{slug}.html", f"papers/{slug}.md"}
+        lists = {path for path in listing(before, slug) | listing(after, slug)  # made of the paper itself
+                 if path.startswith(("topics/", "digests/")) or path == "featured.html"}
+        explained |= lists if field == "abstract" else listing(before, slug) | listing(after, slug)
+    explained |= {f"digests/{a.digest}.{suffix}" for a in target.appearances for suffix in ("html", "md", "bib", "ris")}
+    if field == "title":  # the digest holds another paper now: what shows the digest is made again
+        for appearance in target.appearances:
+            digest = catalog.digest(appearance.digest)
+            older, newer = (d for d in (neighbours_of(catalog, digest.slug)))
+            for other in filter(None, (older, newer)):
+                explained |= {f"digests/{other.slug}.{suffix}" for suffix in ("html", "md", "bib", "ris")}
+            for key in digest.papers:  # a paper shows its digests (and its place there, of how many)
+                slug = catalog.paper(key).slug
+                explained |= {f"papers/{slug}.html", f"papers/{slug}.md"}
+                explained |= {path for path in listing(before, slug) | listing(after, slug)
+                              if path.startswith(("topics/", "digests/")) or path == "featured.html"}
+            explained |= {"archive.html", "calendar.html"}
+    topics_before, topics_after = (topic_slugs(c, paper) for c, paper in ((catalog, target), (new_catalog, edited)))
+    if topics_before != topics_after:  # the topics page counts papers by topic; their pages list them
+        explained |= {"topics.html"} | {path for path in after.keys() | before.keys() if any(
+            path.startswith(f"topics/{topic}") for topic in topics_before ^ topics_after)}
+    changed_lists = {key for key in related_after if related_after[key] != related_before.get(key)}
+    explained |= {path for key in changed_lists for path in (f"papers/{new_catalog.paper(key).slug}.html",
+                                                             f"papers/{new_catalog.paper(key).slug}.md")}
+    explained |= {f"{path.rsplit('.', 1)[0]}.{suffix}" for path in set(explained) if path.startswith("digests/")
+                  for suffix in ("html", "md", "bib", "ris")}  # one job makes a digest's four files
+    keyed = {path for path in remade if not path.startswith(("search/", "assets/")) and path not in UNKEYED
+             and not path.endswith((".json", ".xml", ".txt"))}
+    assert keyed and keyed <= explained, sorted(keyed - explained)
+    assert f"papers/{edited.slug}.html" in remade
+    changed = {path for path in after if before.get(path) != after[path]}
+    assert changed - remade <= UNKEYED | {".paperdigest"} | {p for p in changed if p.startswith("search/")}, \
+        sorted(changed - remade)
+    if field == "abstract":  # (a retitled paper is another paper in its digest: most of the seeds show that digest)
+        assert len(keyed) < len(after) / 10  # the rest of the site was kept

@@ -1,8 +1,12 @@
-"""related.py: each paper's most similar papers (TF-IDF over title and abstract, cosine).
+"""related.py: each paper's most similar papers (TF-IDF over title and abstract, idf per segment).
 
-Checked on a hand-made corpus whose answer is known by construction, against a brute-force dense
-implementation written here on the real seeds, for determinism (input order, hash seeds, threads,
-chunking), and on edge cases."""
+Checked on a hand-made corpus whose answer is known by construction; against a brute-force dense
+implementation of the formulation written here (segments in order of first appearance, each
+with its own idf and two work budgets: one for pairs within it, one for pairs across), on the
+real seeds (one segment: plain TF-IDF cosine) and on generated corpora of many small segments;
+against the code before segments (one-segment sites are unchanged); for incremental builds
+(with any memory, the result of a build without one); for determinism (input order, hash
+seeds, threads, chunking); and on edge cases."""
 
 from __future__ import annotations
 
@@ -15,14 +19,19 @@ import subprocess
 import sys
 import unicodedata
 from collections import Counter
+from datetime import date, timedelta
+from importlib import util
+from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import REPO, SEEDS
 
-from generator import related
-from generator.catalog import Paper, build_catalog
+from generator import related, similarity
+from generator.catalog import Appearance, Paper, build_catalog
 from generator.parse import parse_dump
 from generator.related import STOP_WORDS, related_papers
 
@@ -98,6 +107,15 @@ def test_equal_scores_go_to_the_smaller_slug():
     assert related_papers(papers)["apaper"] == ("bpaper", "cpaper", "dpaper", "epaper", "fpaper")
 
 
+def test_equal_scores_in_other_segments_go_to_the_smaller_slug(monkeypatch):
+    # four segments of two papers, all alike: every score the same, whichever segment it is from
+    monkeypatch.setattr(related, "SEGMENT", 2)
+    papers = [topical(f"{letter}-paper", "lattice", letter * 3) for letter in "hgfedcba"]
+    result = related_papers(papers)
+    assert result["apaper"] == ("bpaper", "cpaper", "dpaper", "epaper", "fpaper")
+    assert result["hpaper"] == ("apaper", "bpaper", "cpaper", "dpaper", "epaper")
+
+
 def test_words_are_lowercase_letters_and_digits_of_two_or_more_characters():
     pairs = {
         "case": ("Transformer", "TRANSFORMER"),
@@ -122,45 +140,84 @@ def test_words_are_lowercase_letters_and_digits_of_two_or_more_characters():
         assert related_papers([paper("l", left, ""), paper("r", right, "")]) == {"l": (), "r": ()}, name
 
 
-# --- exactness: a brute-force dense implementation -------------------------------------------------
+# --- exactness: a brute-force dense implementation of the formulation --------------------------------
 
 def tokens(text: str) -> list[str]:
     words = re.findall(r"[^\W_]+", unicodedata.normalize("NFC", text).lower())
     return [word for word in words if len(word) >= 2 and not word.isdigit() and word not in STOP_WORDS]
 
 
-def brute_force(papers: list[Paper], count: int = 5, links: int | None = None
-                ) -> tuple[dict[str, list[str]], np.ndarray, list[Paper]]:
-    """Straight from the definition: dense TF-IDF rows (1 + ln tf, ln((N + 1) / df), title
-    twice), L2-normalised, every pair's cosine, ranked by score then slug. With `links`, a word
-    in more papers links only the `links` where its weight is largest (ties: smaller slug)."""
-    ordered = sorted(papers, key=lambda p: p.slug)
-    counts = [Counter(tokens(f"{p.title}\n{p.title}\n{p.abstract}")) for p in ordered]
-    vocabulary = sorted(set().union(*counts))
+def first_key(p: Paper) -> tuple:
+    """The order of first appearance, as the formulation defines it."""
+    if not p.appearances:
+        return (2, date.min, "", 0, p.slug, p.key)
+    first = p.appearances[0]
+    return (0 if first.date else 1, first.date or date.min, first.digest, first.position, p.slug, p.key)
+
+
+def links_within(df: list[int], budget: int) -> int:
+    """The largest L >= 2 with sum(min(df, L)^2) <= budget over the words in two papers or more."""
+    shared = [d for d in df if d >= 2]
+    return max(n for n in range(2, max(shared + [2]) + 1) if n == 2 or sum(min(d, n) ** 2 for d in shared) <= budget)
+
+
+def brute_force(papers: list[Paper], count: int = 5, segment: int | None = None, inner: int | None = None,
+                outer: int | None = None) -> tuple[dict[str, list[str]], np.ndarray, list[Paper]]:
+    """Straight from the definition. Papers in order of first appearance are cut into runs of
+    `segment` (the last, shorter run joined to the one before; all of them one run if there
+    are fewer than 2 * segment). Each run's papers get dense TF-IDF rows with the run's own
+    idf (1 + ln tf, ln((N + 1) / df), title twice), L2-normalised. Within a budget, a word in
+    more papers of the run than links_within() allows links only those where its weight is
+    largest (ties: smaller slug): two papers of one run are scored by the dot product of their
+    rows within the `inner` budget, two papers of two runs within the `outer` one (None: no
+    budget). Each paper takes the best `count`, by score then slug."""
+    order = sorted(papers, key=first_key)
+    n = len(order)
+    runs = [order]
+    if segment and n >= 2 * segment:
+        runs = [order[at:at + segment] for at in range(0, (n // segment - 1) * segment, segment)]
+        runs.append(order[(n // segment - 1) * segment:])
+    counts = {p.key: Counter(tokens(f"{p.title}\n{p.title}\n{p.abstract}")) for p in papers}
+    vocabulary = sorted(set().union(*counts.values()))
     column = {word: i for i, word in enumerate(vocabulary)}
-    tf = np.zeros((len(ordered), len(vocabulary)))
-    for row, found in enumerate(counts):
-        for word, number in found.items():
-            tf[row, column[word]] = number
-    df = (tf > 0).sum(axis=0)
-    weights = np.where(tf > 0, 1 + np.log(np.maximum(tf, 1)), 0) * np.log((len(ordered) + 1) / df)
-    norms = np.linalg.norm(weights, axis=1)
-    weights /= np.where(norms > 0, norms, 1)[:, None]
-    linking = weights.copy()
-    for term in np.flatnonzero(df > (links or len(ordered))):
-        rows = sorted(np.flatnonzero(weights[:, term]), key=lambda row: (-weights[row, term], row))
-        linking[rows[links:], term] = 0
-    scores = linking @ linking.T
+    ordered = sorted(papers, key=lambda p: (p.slug, p.key))
+    row = {p.key: i for i, p in enumerate(ordered)}
+    within, across = np.zeros((n, len(vocabulary))), np.zeros((n, len(vocabulary)))
+    run_of = np.zeros(n, np.int64)
+    for number, run in enumerate(runs):
+        run = sorted(run, key=lambda p: (p.slug, p.key))
+        tf = np.zeros((len(run), len(vocabulary)))
+        for i, p in enumerate(run):
+            for word, times in counts[p.key].items():
+                tf[i, column[word]] = times
+        df = (tf > 0).sum(axis=0)
+        with np.errstate(divide="ignore"):
+            idf = np.where(df > 0, np.log((len(run) + 1) / np.maximum(df, 1)), 0)
+        weights = np.where(tf > 0, 1 + np.log(np.maximum(tf, 1)), 0) * idf
+        norms = np.linalg.norm(weights, axis=1)
+        weights /= np.where(norms > 0, norms, 1)[:, None]
+        at = [row[p.key] for p in run]
+        run_of[at] = number
+        for linking, budget in ((within, inner), (across, outer)):
+            kept = weights.copy()
+            if budget is not None:
+                most = links_within(df.tolist(), budget)
+                for term in np.flatnonzero(df > most):
+                    rows = sorted(np.flatnonzero(kept[:, term]), key=lambda i: (-kept[i, term], i))
+                    kept[rows[most:], term] = 0
+            linking[at] = kept
+    scores = np.where(run_of[:, None] == run_of[None, :], within @ within.T, across @ across.T)
     result = {}
     for i, one in enumerate(ordered):
-        others = [j for j in range(len(ordered)) if j != i and scores[i, j] > 1e-12]
+        others = [j for j in range(n) if j != i and scores[i, j] > 1e-12]
         others.sort(key=lambda j: (-round(scores[i, j], 9), ordered[j].slug))
         result[one.key] = [ordered[j].key for j in others[:count]]
     return result, scores, ordered
 
 
-def assert_same_up_to_ties(got: dict[str, tuple[str, ...]], papers: list[Paper], links: int | None = None) -> None:
-    expected, scores, ordered = brute_force(papers, links=links)
+def assert_same_up_to_ties(got: dict[str, tuple[str, ...]], papers: list[Paper], share: float = 0.99,
+                           **formulation) -> None:
+    expected, scores, ordered = brute_force(papers, **formulation)
     row = {p.key: i for i, p in enumerate(ordered)}
     assert got.keys() == expected.keys()
     same = 0
@@ -171,7 +228,7 @@ def assert_same_up_to_ties(got: dict[str, tuple[str, ...]], papers: list[Paper],
         for mine, theirs in zip(keys, want):
             assert math.isclose(scores[i, row[mine]], scores[i, row[theirs]], abs_tol=1e-9), (key, keys, want)
         same += list(keys) == want
-    assert same >= 0.99 * len(papers)
+    assert same >= share * len(papers)
 
 
 def test_brute_force_itself_on_the_known_corpus():
@@ -181,7 +238,7 @@ def test_brute_force_itself_on_the_known_corpus():
 
 def test_same_as_brute_force_on_the_seeds():
     papers = list(seeds_papers())
-    assert len(papers) == 232
+    assert len(papers) == 232 < 2 * related.SEGMENT  # one segment: plain TF-IDF cosine
     got = related_papers(papers)
     assert_same_up_to_ties(got, papers)
     assert sum(map(len, got.values())) == 5 * len(papers)  # every seed shares some word with five others
@@ -202,8 +259,257 @@ def test_scores_equal_on_the_grid_tie_even_when_the_floats_differ():
     # row 0 scores row 1 at 0.5 - 1e-12 and row 2 at 0.5: one grid step (~1e-9) apart at most,
     # so a tie, which the smaller row wins, though a first bound (the 2nd best: 0.5) is above it
     vectors = sp.csr_matrix(np.array([[1.0], [0.5 - 1e-12], [0.5]]))
-    assert related.nearest(vectors, 1)[0] == [1]
-    assert related.nearest(vectors, 2)[0] == [1, 2]
+    scores = (vectors @ vectors.T).tocsr()
+    assert similarity.top(scores, 1, 0)[0][0].tolist() == [1]
+    assert similarity.top(scores, 2, 0)[0][0].tolist() == [1, 2]
+    assert similarity.top(scores, 3, 0)[0][0].tolist() == [1, 2, -1]  # never itself
+    assert similarity.top(scores, 1)[0][0].tolist() == [0]  # (a block of two segments: no self)
+
+
+# --- generated corpora: many small segments ----------------------------------------------------------
+
+TOPICS = ("graph", "kernel", "sparse", "diffusion", "operator", "bandit", "privacy", "causal", "robot", "tidal",
+          "lattice", "quantum", "protein", "vision", "speech", "token", "agent", "reward", "memory", "cache")
+START = date(2024, 1, 1)
+
+
+def generated(number: int, day: int, position: int, version: str = "") -> Paper:
+    """Paper `number` (first in the digest of day `day`): topic words, Zipf-ish common words,
+    and a word of its own. `version` gives another text for the same paper."""
+    rng = random.Random(f"{number}:{version}")
+    title = " ".join(rng.sample(TOPICS, 3)).title()
+    words = [rng.choice(TOPICS) for _ in range(rng.randint(2, 12))]
+    words += [f"w{int(rng.paretovariate(0.8))}" for _ in range(rng.randint(3, 30))] + [f"own{number}x"]
+    when = START + timedelta(days=day)
+    return Paper(f"p{number:04}", f"p-{number:04}", title, " ".join(words),
+                 (Appearance(when.isoformat(), when, f"{when}.txt", 1, position),))
+
+
+def corpus(size: int, per_day: int = 5) -> list[Paper]:
+    """`size` papers, `per_day` a digest, one digest every 10 days (room for digests between)."""
+    return [generated(n, 10 * (n // per_day), n % per_day) for n in range(size)]
+
+
+@pytest.mark.parametrize("size, segment", [(60, 8), (150, 16), (97, 4)])
+def test_same_as_brute_force_with_many_segments(monkeypatch, size, segment):
+    monkeypatch.setattr(related, "SEGMENT", segment)
+    papers = corpus(size)
+    random.Random(size).shuffle(papers)
+    assert_same_up_to_ties(related_papers(papers), papers, share=0.95, segment=segment,
+                           inner=related.WORK_INNER, outer=related.WORK_OUTER)
+
+
+@pytest.mark.parametrize("inner, outer", [(20, 20), (2_000, 20), (60, 60), (500, 60), (10**9, 60)])
+def test_same_as_brute_force_with_many_segments_over_a_budget(monkeypatch, inner, outer):
+    monkeypatch.setattr(related, "SEGMENT", 12)
+    monkeypatch.setattr(related, "WORK_INNER", inner)
+    monkeypatch.setattr(related, "WORK_OUTER", outer)
+    monkeypatch.setattr(similarity, "GROUP_POSTINGS", 7)  # ranked in several groups
+    papers = corpus(120)
+    got = related_papers(papers)
+    assert_same_up_to_ties(got, papers, share=0.95, segment=12, inner=inner, outer=outer)
+    monkeypatch.setattr(related, "WORK_INNER", 10**9)
+    monkeypatch.setattr(related, "WORK_OUTER", 10**9)
+    assert got != related_papers(papers)  # the budgets did leave postings out
+
+
+def test_the_inner_budget_is_for_pairs_within_a_segment_the_outer_one_for_pairs_across(monkeypatch):
+    monkeypatch.setattr(related, "SEGMENT", 12)
+    papers = corpus(120)
+    unbound = related_papers(papers)
+    for inner, outer in [(10**9, 60), (2_000, 60)]:
+        monkeypatch.setattr(related, "WORK_INNER", inner)
+        monkeypatch.setattr(related, "WORK_OUTER", outer)
+        got = related_papers(papers)
+        assert got != unbound
+        expected, _, _ = brute_force(papers, segment=12, inner=inner, outer=outer)
+        wrong, _, _ = brute_force(papers, segment=12, inner=outer, outer=inner)  # the budgets the other way round
+        agree = sum(list(got[key]) == expected[key] for key in got)
+        assert agree >= 0.95 * len(papers) and agree > sum(list(got[key]) == wrong[key] for key in got)
+
+
+def test_outer_postings_narrowed_from_inner_ones_are_those_of_the_smaller_budget(monkeypatch):
+    ordered = sorted(list(seeds_papers()) + corpus(300), key=lambda p: (p.slug, p.key))
+    bits = related.doc_bits()
+    for group in (7, 1 << 20):
+        monkeypatch.setattr(similarity, "GROUP_POSTINGS", group)
+        terms = similarity.term_counts([similarity.chunk_terms(ordered, 0, bits)], bits)
+        for inner, outer in [(10**9, 30_000), (300_000, 3_000), (30_000, 300), (3_000, 3_000), (5_000, 4)]:
+            wide = similarity.segment_postings(len(ordered), *terms, inner)
+            narrow = similarity.narrowed(wide, outer)
+            direct = similarity.segment_postings(len(ordered), *terms, outer)
+            assert all(np.array_equal(mine, theirs) and mine.dtype == theirs.dtype
+                       for mine, theirs in zip(narrow, direct)), (group, inner, outer)
+            assert len(narrow.docs) < len(wide.docs) or inner == outer or outer == 4
+
+
+def test_segments_are_runs_in_order_of_first_appearance(monkeypatch):
+    monkeypatch.setattr(related, "SEGMENT", 4)
+    assert related.segments(2) == [(0, 2)] and related.segments(7) == [(0, 7)]
+    assert related.segments(8) == [(0, 4), (4, 8)]
+    assert related.segments(11) == [(0, 4), (4, 11)]
+    assert related.segments(12) == [(0, 4), (4, 8), (8, 12)]
+    day = date(2025, 3, 14)
+    papers = [Paper("z", "z", "", "", ()), Paper("y", "y", "", "", ()),
+              Paper("u", "u", "", "", (Appearance("notes", None, "notes.txt", 1, 0),)),
+              Paper("b", "b", "", "", (Appearance("2025-03-14", day, "a.txt", 1, 1),)),
+              Paper("c", "c", "", "", (Appearance("2025-03-14", day, "a.txt", 1, 0),)),
+              Paper("d", "d", "", "", (Appearance("2025-01-02", date(2025, 1, 2), "b.txt", 1, 7),
+                                       Appearance("2025-03-14", day, "a.txt", 1, 2)))]
+    ordered = sorted(papers, key=lambda p: p.slug)
+    assert [ordered[number].key for number in related.first_order(ordered)] == ["d", "c", "b", "u", "y", "z"]
+    assert [p.key for p in sorted(papers, key=first_key)] == ["d", "c", "b", "u", "y", "z"]
+
+
+def test_a_new_paper_enters_old_papers_lists(monkeypatch):
+    monkeypatch.setattr(related, "SEGMENT", 8)
+    papers, memory = corpus(80), Shelf()
+    before = memory.build(papers)
+    twin = papers[3]  # in the first segment; a new digest brings a paper with its text
+    late = Paper("late", "late", twin.title, twin.abstract, (Appearance("z", START + timedelta(days=999), "z.txt", 1, 0),))
+    after = memory.build(papers + [late])
+    assert after[twin.key][0] == "late" and after["late"][0] == twin.key
+    assert before[twin.key] != after[twin.key] and after == related_papers(papers + [late])
+
+
+# --- incremental: with any memory, the result of a build without one ------------------------------------
+
+class Shelf:
+    """A build-to-build store of bytes as the build cache keeps one: after each build, only the
+    names that build got (and found) or put are left."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, bytes] = {}
+        self.used: set[str] = set()
+        self.puts: list[str] = []
+
+    def get(self, name: str) -> bytes | None:
+        found = self.items.get(name)
+        if found is not None:
+            self.used.add(name)
+        return found
+
+    def put(self, name: str, data: bytes) -> None:
+        assert isinstance(data, bytes) and re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", name), name
+        self.items[name] = data
+        self.used.add(name)
+        self.puts.append(name)
+
+    def build(self, papers: list[Paper], count: int = 5) -> dict[str, tuple[str, ...]]:
+        self.used, self.puts = set(), []
+        result = related_papers(papers, count, memory=self)
+        self.items = {name: data for name, data in self.items.items() if name in self.used}
+        return result
+
+
+def edited(papers: list[Paper], kind: str, choice: int, step: int) -> list[Paper]:
+    papers = list(papers)
+    number = 1000 + 10 * step
+    last = max(p.appearances[0].date for p in papers)
+    if kind == "append":  # a new digest after every other
+        day = (last - START).days + 1
+        return papers + [generated(number + i, day, i) for i in range(1 + choice % 9)]
+    if kind == "insert":  # a digest between two others: its papers come in the middle
+        day = 10 * (choice % 12) + 1 + step % 9
+        return papers + [generated(number + i, day, i) for i in range(1 + choice % 3)]
+    at = choice % len(papers)
+    old = papers[at]
+    if kind == "remove" and len(papers) > 2:
+        del papers[at]
+    elif kind == "abstract":
+        papers[at] = Paper(old.key, old.slug, old.title, old.abstract + f" graph kernel new{step}x", old.appearances)
+    elif kind == "title":
+        papers[at] = Paper(old.key, old.slug, f"Renamed {old.title} {step}", old.abstract, old.appearances)
+    elif kind == "slug":
+        papers[at] = Paper(old.key, f"a-{step}-{old.slug}", old.title, old.abstract, old.appearances)
+    elif kind == "repeat":  # seen again in a later digest: its first appearance is unchanged
+        papers[at] = Paper(old.key, old.slug, old.title, old.abstract,
+                           old.appearances + (Appearance("later", last, "later.txt", 1, 99),))
+    return papers
+
+
+EDITS = st.lists(st.tuples(st.sampled_from(["append", "insert", "remove", "abstract", "title", "slug", "repeat"]),
+                           st.integers(0, 10_000)), min_size=1, max_size=6)
+
+
+@settings(max_examples=20, deadline=None)
+@given(edits=EDITS, segment=st.sampled_from([5, 8, 16]), count=st.sampled_from([1, 5]),
+       budgets=st.sampled_from([(related.WORK_INNER, related.WORK_OUTER), (200, 30)]))
+def test_incremental_builds_give_the_clean_result(edits, segment, count, budgets):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(related, "SEGMENT", segment)
+        patch.setattr(related, "WORK_INNER", budgets[0])
+        patch.setattr(related, "WORK_OUTER", budgets[1])
+        papers, memory = corpus(60), Shelf()
+        assert memory.build(papers, count) == related_papers(papers, count)
+        for step, (kind, choice) in enumerate(edits):
+            papers = edited(papers, kind, choice, step)
+            assert memory.build(papers, count) == related_papers(papers, count), (step, kind)
+
+
+def test_a_new_digest_redoes_only_the_last_segment(monkeypatch):
+    monkeypatch.setattr(related, "SEGMENT", 8)
+    tokenised = []
+    chunk_terms = similarity.chunk_terms
+    monkeypatch.setattr(similarity, "chunk_terms", lambda papers, *rest: tokenised.extend(papers) or chunk_terms(papers, *rest))
+    papers, memory = corpus(100), Shelf()  # 12 segments, the last of 12 papers
+    memory.build(papers)
+    assert len(tokenised) == 100 and len(memory.puts) == 12 + 12 * 13 // 2
+    stored = len(memory.items)
+    tokenised.clear()
+    again = memory.build(papers)  # nothing new: nothing done, everything kept
+    assert tokenised == [] and memory.puts == [] and len(memory.items) == stored
+    assert again == related_papers(papers)
+    papers = edited(papers, "append", 2, 0)  # 3 papers: the last segment has 15
+    tokenised.clear()
+    incremental = memory.build(papers)
+    assert len(tokenised) == 15 and incremental == related_papers(papers)
+    assert sorted(name.split("-")[2] for name in memory.puts) == ["pair"] * 12 + ["seg"]
+    assert len(memory.items) == stored
+
+
+def garbled(data: bytes, how: int) -> object:
+    middle = len(data) // 2
+    return [data[:middle], data[:-1], data + b"\0", b"", bytes(len(data)),
+            data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1:], data.decode("latin-1"), None][how]
+
+
+@pytest.mark.parametrize("how", range(8))
+def test_garbled_memory_is_a_miss(monkeypatch, how):
+    monkeypatch.setattr(related, "SEGMENT", 8)
+    papers, memory = corpus(60), Shelf()
+    memory.build(papers)
+    memory.items = {name: garbled(data, how) for name, data in memory.items.items()}
+    assert memory.build(papers) == related_papers(papers)
+    assert len(memory.puts) == len(memory.items)  # every item made again
+
+
+def test_memory_under_another_name_is_a_miss(monkeypatch):
+    monkeypatch.setattr(related, "SEGMENT", 8)
+    papers, memory = corpus(60), Shelf()
+    memory.build(papers)
+    names = sorted(memory.items)  # each item's bytes under the next item's name
+    memory.items = dict(zip(names, [memory.items[name] for name in names[1:] + names[:1]]))
+    assert memory.build(papers) == related_papers(papers)
+    assert len(memory.puts) == len(names)
+
+
+def test_memory_of_other_papers_segments_versions_and_counts(monkeypatch):
+    monkeypatch.setattr(related, "SEGMENT", 16)
+    memory = Shelf()
+    memory.build(corpus(90))
+    memory.build(corpus(90), count=3)
+    monkeypatch.setattr(related, "SEGMENT", 8)
+    papers = corpus(90)[5:]
+    for segment, version, count in [(8, related.VERSION, 5), (16, related.VERSION, 5), (16, "0", 3), (8, "0", 5)]:
+        monkeypatch.setattr(related, "SEGMENT", segment)
+        monkeypatch.setattr(related, "VERSION", version)
+        assert memory.build(papers, count) == related_papers(papers, count)
+        memory.build(corpus(90), count)
+    for budget, value in [("WORK_OUTER", 50), ("WORK_INNER", 500)]:  # another budget: other postings, other names
+        monkeypatch.setattr(related, budget, value)
+        memory.build(corpus(90))
+        assert memory.puts and memory.build(corpus(90)) == related_papers(corpus(90)) and not memory.puts
 
 
 # --- the work budget: the commonest words link only the papers where they weigh most ----------------
@@ -215,7 +521,8 @@ def test_a_common_word_over_the_budget_links_only_where_it_weighs_most(monkeypat
               for n, times in enumerate((1, 4, 2, 3))]
     assert related_papers(papers)["z1"][:1] == ("z3",)  # within the budget: all four linked
     assert all(len(keys) == 3 for keys in related_papers(papers).values())
-    monkeypatch.setattr(related, "WORK_BUDGET", 4)  # one term may link 2 papers (2^2 = 4)
+    monkeypatch.setattr(related, "WORK_INNER", 4)  # one term may link 2 papers (2^2 = 4)
+    monkeypatch.setattr(related, "WORK_OUTER", 4)
     assert related_papers(papers) == {"z0": (), "z1": ("z3",), "z2": (), "z3": ("z1",)}
 
 
@@ -223,35 +530,69 @@ def test_a_common_word_over_the_budget_links_only_where_it_weighs_most(monkeypat
 def test_same_as_brute_force_on_the_seeds_over_a_budget(monkeypatch, budget):
     papers = list(seeds_papers())
     df = Counter(word for p in papers for word in set(tokens(f"{p.title} {p.abstract}")))
-    links = max(n for n in range(2, max(df.values()) + 1)
-                if n == 2 or sum(min(d, n) ** 2 for d in df.values() if d >= 2) <= budget)
-    assert links < max(df.values())  # some words are over the budget
-    monkeypatch.setattr(related, "WORK_BUDGET", budget)
-    monkeypatch.setattr(related, "GROUP_POSTINGS", 500)  # ranked in several groups
-    assert_same_up_to_ties(related_papers(papers), papers, links)
+    assert links_within(list(df.values()), budget) < max(df.values())  # some words are over the budget
+    monkeypatch.setattr(related, "WORK_INNER", budget)
+    monkeypatch.setattr(related, "WORK_OUTER", 4)  # one segment: only the inner budget counts
+    monkeypatch.setattr(similarity, "GROUP_POSTINGS", 500)  # ranked in several groups
+    assert_same_up_to_ties(related_papers(papers), papers, inner=budget)
 
 
-def test_links_is_the_largest_within_the_budget(monkeypatch):
+def old_module(folder: Path) -> object:
+    """generator/related.py as it was before segments (one idf and one budget for the whole
+    archive), from git; the test skips where git or that commit is not there (a shallow clone)."""
+    found = subprocess.run(["git", "show", f"{BEFORE_SEGMENTS}:generator/related.py"], cwd=REPO, capture_output=True,
+                           check=False)
+    if found.returncode != 0:
+        pytest.skip(f"git show {BEFORE_SEGMENTS[:7]} failed (a shallow clone?)")
+    path = folder / "related_before_segments.py"
+    path.write_bytes(found.stdout)
+    spec = util.spec_from_file_location("related_before_segments", path)
+    module = util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BEFORE_SEGMENTS = "50bcfddb4194d31492a1d14078476a2190839001"
+
+
+@pytest.mark.parametrize("budget", [None, 5_000, 3_000])
+def test_a_one_segment_site_gets_the_lists_of_the_code_before_segments(monkeypatch, tmp_path, budget):
+    """Byte for byte (the same keys, in the same order) as the code it replaced, with its one
+    budget the inner one: on the seeds, and on 300 generated papers over the budget."""
+    old = old_module(tmp_path)
+    assert old.WORK_BUDGET == related.WORK_INNER
+    if budget is not None:
+        monkeypatch.setattr(related, "WORK_INNER", budget)
+        monkeypatch.setattr(related, "WORK_OUTER", budget // 10)
+        monkeypatch.setattr(old, "WORK_BUDGET", budget)
+    for papers in (list(seeds_papers()), corpus(300)):
+        assert len(related.segments(len(papers))) == 1
+        df = Counter(word for p in papers for word in set(tokens(f"{p.title}\n{p.abstract}")))
+        assert (links_within(list(df.values()), related.WORK_INNER) < max(df.values())) == (budget is not None)
+        for count in (5, 2):
+            assert list(related_papers(papers, count).items()) == list(old.related_papers(papers, count).items())
+
+
+def test_links_is_the_largest_within_the_budget():
     df = np.array([1, 2, 3, 10, 50])
-    monkeypatch.setattr(related, "WORK_BUDGET", 4 + 9 + 100 + 2500)
-    assert related._links(df) == 50  # everything fits: exact
-    monkeypatch.setattr(related, "WORK_BUDGET", 4 + 9 + 100 + 2499)
-    assert related._links(df) == 49
-    monkeypatch.setattr(related, "WORK_BUDGET", 4 + 9 + 9 + 9)
-    assert related._links(df) == 3
-    monkeypatch.setattr(related, "WORK_BUDGET", 0)
-    assert related._links(df) == 2  # a term always links at least a pair
+    assert similarity.links(df, 4 + 9 + 100 + 2500) == 50  # everything fits: exact
+    assert similarity.links(df, 4 + 9 + 100 + 2499) == 49
+    assert similarity.links(df, 4 + 9 + 9 + 9) == 3
+    assert similarity.links(df, 0) == 2  # a term always links at least a pair
+    assert links_within(df.tolist(), 4 + 9 + 9 + 9) == 3
 
 
 def test_seeds_are_within_the_budget():
     """So the comparison with brute force above covers the whole computation, exactly."""
     df = Counter(word for p in seeds_papers() for word in set(tokens(f"{p.title} {p.abstract}")))
-    assert sum(d * d for d in df.values() if d >= 2) <= related.WORK_BUDGET
+    assert sum(d * d for d in df.values() if d >= 2) <= related.WORK_OUTER <= related.WORK_INNER
 
 
 # --- determinism -----------------------------------------------------------------------------------
 
-def test_input_order_and_repeated_runs_do_not_matter():
+@pytest.mark.parametrize("segment", [related.SEGMENT, 16])
+def test_input_order_and_repeated_runs_do_not_matter(monkeypatch, segment):
+    monkeypatch.setattr(related, "SEGMENT", segment)
     papers = list(seeds_papers())
     first = related_papers(papers)
     for seed in range(3):
@@ -261,17 +602,21 @@ def test_input_order_and_repeated_runs_do_not_matter():
     assert related_papers(tuple(papers)) == first
 
 
-@pytest.mark.parametrize("budget", [related.WORK_BUDGET, 3_000])
-def test_threads_chunks_and_blocks_do_not_matter(monkeypatch, budget):
-    monkeypatch.setattr(related, "WORK_BUDGET", budget)
+@pytest.mark.parametrize("inner, outer, segment", [(related.WORK_INNER, related.WORK_OUTER, related.SEGMENT),
+                                                   (3_000, 3_000, related.SEGMENT), (3_000, 300, 16),
+                                                   (related.WORK_INNER, related.WORK_OUTER, 16), (300, 100, 16)])
+def test_threads_chunks_and_blocks_do_not_matter(monkeypatch, inner, outer, segment):
+    monkeypatch.setattr(related, "WORK_INNER", inner)
+    monkeypatch.setattr(related, "WORK_OUTER", outer)
+    monkeypatch.setattr(related, "SEGMENT", segment)
     papers = list(seeds_papers())
     first = related_papers(papers)
     random.Random(0).shuffle(papers)
-    monkeypatch.setattr(related, "GROUP_POSTINGS", 100)  # common words ranked in many groups
+    monkeypatch.setattr(similarity, "GROUP_POSTINGS", 100)  # common words ranked in many groups
     monkeypatch.setattr(related, "_threads", lambda tasks: 1)
-    monkeypatch.setattr(related, "CHUNK_BYTES", 5_000)  # many chunks of text
-    monkeypatch.setattr(related, "BLOCK_WORK", 1_000)  # many row blocks
-    monkeypatch.setattr(related, "SAMPLE", 12)  # a looser first bound
+    monkeypatch.setattr(similarity, "CHUNK_BYTES", 5_000)  # many chunks of text
+    monkeypatch.setattr(related, "BLOCK_WORK", 1_000)  # many row blocks (for a block of two segments too)
+    monkeypatch.setattr(similarity, "SAMPLE", 12)  # a looser first bound
     assert related_papers(papers) == first
     monkeypatch.setattr(related, "_threads", lambda tasks: 3)
     assert related_papers(papers) == first
@@ -279,11 +624,12 @@ def test_threads_chunks_and_blocks_do_not_matter(monkeypatch, budget):
 
 def test_same_result_whatever_the_hash_seed():
     script = ("import json, sys; sys.path.insert(0, 'tests'); from test_related import seeds_papers; "
-              "from generator.related import related_papers; print(json.dumps(related_papers(seeds_papers())))")
+              "from generator import related; papers = seeds_papers(); one = related.related_papers(papers); "
+              "related.SEGMENT = 16; print(json.dumps([one, related.related_papers(papers)]))")
     outputs = {subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True,
                               env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
     assert len(outputs) == 1
-    assert json.loads(outputs.pop()) == {k: list(v) for k, v in related_papers(seeds_papers()).items()}
+    assert json.loads(outputs.pop())[0] == {k: list(v) for k, v in related_papers(seeds_papers()).items()}
 
 
 # --- edge cases -------------------------------------------------------------------------------------

@@ -78,3 +78,86 @@ def test_the_fetch_workflow_runs_daily_and_on_demand_and_caches_the_build():
     assert "paperdigest fetch" in fetch and "git push" in fetch
     site = (WORKFLOWS / "site.yml").read_text(encoding="utf-8")
     assert "actions/cache@" in site and "._site.paperdigest" in site
+
+
+# --- the workflows `paperdigest init` writes, and the release workflow ------------------------
+
+@pytest.fixture(scope="module")
+def archive_workflows(tmp_path_factory) -> Path:
+    """The workflows of a new archive, as `paperdigest init` writes them."""
+    from support import run_cli
+
+    archive = tmp_path_factory.mktemp("archive")
+    done = run_cli("init", str(archive), "--title", 'An "archive": with\\ quotes',
+                   "--base-url", "https://x.github.io/a/")
+    assert done.returncode == 0, done.stderr
+    return archive / ".github" / "workflows"
+
+
+def test_the_archives_workflows_match_githubs_schema(archive_workflows):
+    files = sorted(archive_workflows.glob("*.yml"))
+    assert [path.name for path in files] == ["fetch.yml", "pages.yml", "site.yml"]
+    done = subprocess.run([BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, files)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_zizmor_finds_nothing_of_high_severity_in_the_archives_workflows(archive_workflows):
+    findings = zizmor(archive_workflows)
+    serious = [(f["ident"], f["determinations"]["severity"]) for f in findings
+               if f["determinations"]["severity"] not in ("Unknown", "Informational", "Low")]
+    assert serious == []
+
+
+def uses(path: Path) -> list[tuple[str, str, str]]:
+    """(action, ref, version comment) of every third-party `uses:` line."""
+    found = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if "uses:" in line and "./.github/" not in line:
+            action, _, comment = line.split("uses:", 1)[1].partition("#")
+            name, _, ref = action.strip().partition("@")
+            found.append((name, ref, comment.strip()))
+    return found
+
+
+def test_every_action_has_one_pin_everywhere(archive_workflows):
+    """The same action at the same commit in every workflow, the archive's included."""
+    pins: dict[str, set[tuple[str, str]]] = {}
+    for path in [*WORKFLOWS.glob("*.yml"), *archive_workflows.glob("*.yml")]:
+        for name, ref, comment in uses(path):
+            assert len(ref) == 40 and all(c in "0123456789abcdef" for c in ref), (path.name, name, ref)
+            assert comment.startswith("v"), f"{path.name}: no version comment for {name}"
+            pins.setdefault(name, set()).add((ref, comment))
+    assert {name: len(refs) for name, refs in pins.items() if len(refs) > 1} == {}
+    assert pins["pypa/gh-action-pypi-publish"] == {("ed0c53931b1dc9bd32cbe73a98c7f6766f8a527e", "v1.13.0")}
+
+
+def test_the_release_runs_every_test_and_publishes_with_trusted_publishing_only():
+    import yaml
+
+    release = yaml.safe_load((WORKFLOWS / "release.yml").read_text(encoding="utf-8"))
+    triggers = release[True]  # YAML 1.1 reads the key `on` as true
+    assert triggers == {"push": {"tags": ["v*"]}}
+    assert release["permissions"] == {}
+    jobs = release["jobs"]
+    assert jobs["tests"]["uses"] == "./.github/workflows/tests.yml"
+    assert jobs["publish"]["needs"] == ["build", "tests"]
+    assert jobs["publish"]["permissions"] == {"id-token": "write"}
+    assert jobs["publish"]["environment"]["name"] == "pypi"
+    publish = jobs["publish"]["steps"][-1]
+    assert publish["uses"].startswith("pypa/gh-action-pypi-publish@") and "with" not in publish  # no token, no password
+    assert all(job.get("permissions") in ({"contents": "read"}, {"id-token": "write"}) for job in jobs.values())
+    text = (WORKFLOWS / "release.yml").read_text(encoding="utf-8")
+    assert "secrets." not in text and "python -m build" in text and "twine check" in text
+    tests = yaml.safe_load((WORKFLOWS / "tests.yml").read_text(encoding="utf-8"))
+    assert "workflow_call" in tests[True] and tests[True]["push"] == {"branches": ["**"]}  # tags: through the release
+
+
+def test_the_archives_publishers_share_the_build_steps_like_the_repositorys(archive_workflows):
+    for name in ("pages.yml", "fetch.yml"):
+        text = (archive_workflows / name).read_text(encoding="utf-8")
+        assert "uses: ./.github/workflows/site.yml" in text
+        assert "concurrency:\n  group: pages\n  cancel-in-progress: false" in text
+    site = (archive_workflows / "site.yml").read_text(encoding="utf-8")
+    assert "actions/cache@" in site and "._site.paperdigest" in site and "paperdigest build --out _site" in site
+    assert "make " not in site and "make " not in (archive_workflows / "fetch.yml").read_text(encoding="utf-8")
