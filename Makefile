@@ -38,11 +38,17 @@ test: $(VENV)/.installed-test system-deps $(AXE)
 	$(BIN)/python -m pytest
 
 # Playwright cannot download browsers here: tests drive Debian's Chromium. The HTML
-# validator (vnu) runs on Java.
+# validator (vnu) runs on Java. Only what is missing is installed: Debian's npm conflicts
+# with a Node.js that brings its own.
 system-deps:
-	@if ! command -v chromium >/dev/null || ! command -v java >/dev/null || ! command -v npm >/dev/null; then \
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium default-jre-headless npm >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 ## Speed and memory at scale (issue 4): S, M, L corpora, Hugo and Chromium for comparison.

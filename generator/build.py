@@ -212,23 +212,29 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
     # meanwhile (each saving what it used of the store); pages wait for the related papers only
     # when the first paper page is reached.
     store.save()
-    with Forked(lambda: search_index(catalog, reuse)) as search, Forked(saving(store, exports.files)) as exported, \
-            Forked(saving(store, lambda: related_stage(catalog, store))) as related:
-        renderer = SiteRenderer(catalog, config, theme, tuple(pages), tagging=tagging,
-                                related=lambda: clock.wait("related", related.value), compiled=cache.templates)
-        engine = Engine(Keys(catalog, f"{prints.code} {prints.theme}\0{renderer.salt()}"), reuse)
-        jobs = list(renderer.jobs())
-        keep_heap()
-        files = chain(clock.produce("render", progress(engine.run(jobs), count(jobs))),
-                      clock.produce("search", search.files()),
-                      clock.produce("render", exported.files()),
-                      clock.produce("render", static_files(theme)))
-        cache.forget()  # from here until recorded again, neither the site nor the spare is vouched for
-        try:
-            written, old = write_site(files, options.out, verify=finish, staging=staging)
-        except BaseException:
-            cache.restore(live, staging.holds if staging else spare)  # the site is untouched
+    result = None  # what write_site returned: once set, the new site is in place
+    try:
+        with Forked(lambda: search_index(catalog, reuse)) as search, Forked(saving(store, exports.files)) as exported, \
+                Forked(saving(store, lambda: related_stage(catalog, store))) as related:
+            renderer = SiteRenderer(catalog, config, theme, tuple(pages), tagging=tagging,
+                                    related=lambda: clock.wait("related", related.value), compiled=cache.templates)
+            engine = Engine(Keys(catalog, f"{prints.code} {prints.theme}\0{renderer.salt()}"), reuse)
+            jobs = list(renderer.jobs())
+            keep_heap()
+            files = chain(clock.produce("render", progress(engine.run(jobs), count(jobs))),
+                          clock.produce("search", search.files()),
+                          clock.produce("render", exported.files()),
+                          clock.produce("render", static_files(theme)))
+            cache.forget()  # from here until recorded again, neither the site nor the spare is vouched for
+            try:
+                result = write_site(files, options.out, verify=finish, staging=staging)
+            except BaseException:
+                cache.restore(live, staging.holds if staging else spare)  # the site is untouched
+                raise
+    except KeyboardInterrupt:  # after the swap (as the stages' processes end), the build is done
+        if result is None:
             raise
+    written, old = result
     try:  # the new site is in place: the build is done, whatever happens to the bookkeeping
         settle(cache, written, old, live, manifest(len(written)), names, dumps)
         store.save()

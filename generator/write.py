@@ -132,12 +132,14 @@ def write_site(files: Iterable[OutputFile], out: Path,
 
     Returns (path -> key of every file written, where the old site now is, or None).
     Any exception (from rendering, verify, the disk, or Ctrl-C) leaves `out` exactly as it was;
-    a given `staging` folder is then left as it is, with `holds` saying what it holds.
+    a given `staging` folder is then left as it is, with `holds` saying what it holds. Ctrl-C
+    once the new site is in place is too late to undo it: the build has succeeded.
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     recover(out)
     fresh = staging is None
+    staged = None
     if staging is None:  # named before it exists, so an interrupt at any point can remove it
         staging = Staging(out.parent / f".{out.name}{TEMP_TAG}new-{os.getpid()}-{secrets.token_hex(4)}", {})
     try:
@@ -150,12 +152,33 @@ def write_site(files: Iterable[OutputFile], out: Path,
             (staging.root / MARKER).write_bytes(marker)
         os.chmod(staging.root, 0o755)
         existed = out.exists()
+        staged = os.stat(staging.root).st_ino
         swap_in(staging.root, out)
+    except KeyboardInterrupt:
+        if not swapped(out, staged):
+            discard(staging, fresh)
+            raise
+        # Ctrl-C just after the exchange: the new site is whole and in place; saying it was left
+        # unchanged would be false, and the cache would be told the old site's keys.
     except BaseException:
-        if fresh:
-            shutil.rmtree(staging.root, ignore_errors=True)
+        discard(staging, fresh)
         raise
-    return written, staging.root if existed else None
+    return written, staging.root if existed and staging.root.is_dir() else None
+
+
+def swapped(out: Path, staged: int | None) -> bool:
+    """Whether `out` is now the folder that was staged (its inode, taken before the swap; 0 where
+    the file system has none, which proves nothing)."""
+    try:
+        return bool(staged) and os.stat(out).st_ino == staged
+    except OSError:
+        return False
+
+
+def discard(staging: Staging, fresh: bool) -> None:
+    """After a failed build: a fresh staging folder goes; a spare is kept (its `holds` says what it holds)."""
+    if fresh:
+        shutil.rmtree(staging.root, ignore_errors=True)
 
 
 class Assembler:

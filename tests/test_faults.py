@@ -207,6 +207,39 @@ def test_kill_9_at_the_swap_leaves_a_whole_site_and_the_next_build_is_clean(tmp_
     assert build(BuildOptions(content, out)).up_to_date
 
 
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "three renames"])
+@pytest.mark.parametrize("staging", ["fresh", "spare"])
+def test_ctrl_c_just_after_the_swap_is_too_late_and_the_build_succeeds(tmp_path, monkeypatch, staging, exchange):
+    """Ctrl-C as the swap returns: the new site is in place, so the build reports success (not
+    "left unchanged"), and the cache records the new site's keys: the next builds reuse them and
+    stay equal to clean builds."""
+    import generator.write as write
+
+    content, out, _ = built_then_changed(tmp_path, 60, 20)
+    if staging == "spare":
+        build(BuildOptions(content, out))
+        (content / "digests" / "c.txt").write_text(many_papers("Newer", 10), encoding="utf-8")
+    real_swap_in = write.swap_in
+    if not exchange:
+        monkeypatch.setattr(write, "exchange", lambda a, b: False)
+
+    def interrupted(staging_root, target):
+        real_swap_in(staging_root, target)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(write, "swap_in", interrupted)
+    summary = build(BuildOptions(content, out))
+    monkeypatch.setattr(write, "swap_in", real_swap_in)
+    build(BuildOptions(content, tmp_path / "reference", no_cache=True))
+    assert not summary.up_to_date and tree(out) == tree(tmp_path / "reference")
+    assert build(BuildOptions(content, out)).up_to_date
+    (content / "digests" / "d.txt").write_text(many_papers("Newest", 5), encoding="utf-8")
+    build(BuildOptions(content, out))
+    build(BuildOptions(content, tmp_path / "reference2", no_cache=True))
+    assert tree(out) == tree(tmp_path / "reference2")
+    assert listing(tmp_path) == ["content", "reference", "reference2", "site"]
+
+
 # -- a cache folder with a damaged file --------------------------------------------------------
 
 DAMAGE = {

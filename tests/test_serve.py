@@ -94,19 +94,28 @@ class Served:
         try:
             code = self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise AssertionError(f"still running {timeout} s after signal {number}")
+            self.kill()
+            raise AssertionError(f"still running {timeout} s after signal {number}:\n{self.text('stderr')}")
         for reader in self.readers:
             reader.join(timeout=5)
         return code
 
+    def kill(self) -> None:
+        """SIGKILL the whole group: the server and any worker it forked, which would otherwise
+        keep the output pipes open (and the reader threads waiting on them) for ever."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self.process.stdout.close()
-        self.process.stderr.close()
+        self.kill()
+        for reader in self.readers:  # closing a stream a thread still reads would wait for that thread
+            reader.join(timeout=5)
+        if not any(reader.is_alive() for reader in self.readers):
+            self.process.stdout.close()
+            self.process.stderr.close()
 
 
 @pytest.fixture
