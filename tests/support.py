@@ -45,3 +45,23 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 def tree(root: Path) -> dict[str, bytes]:
     """Every file under root (relative POSIX path -> bytes): a whole site, to compare."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+# An engine of the test's own in an open search page (search-engine.js's public API: the page's
+# scripts carry no test hooks), over the index that page names; it takes over the global the
+# index files call. `ENGINE + ".find(q)"` in page.evaluate gives the engine's answer.
+ENGINE = """(() => {
+  if (!window.testEngine) {
+    const page = document.querySelector("script[data-meta]");
+    window.testEngine = paperdigestEngine.create({
+      metaFile: page.dataset.meta, lunrFile: page.dataset.lunr, lunr: () => window.lunr,
+      load: src => new Promise((resolve, reject) => {
+        const tag = document.createElement("script");
+        tag.src = src; tag.onload = resolve; tag.onerror = () => reject(new Error(src));
+        document.head.appendChild(tag);
+      })
+    });
+    window.paperdigestSearch = window.testEngine.receiver;
+  }
+  return window.testEngine;
+})()"""

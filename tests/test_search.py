@@ -22,7 +22,7 @@ from lunr.stemmer import stemmer
 from lunr.token_set import TokenSet
 from lunr.trimmer import full_re as TRIM
 from lunr.vector import Vector
-from support import SEEDS, dump
+from support import ENGINE, SEEDS, dump
 
 import generator.search as search
 import generator.searchindex as searchindex
@@ -407,7 +407,7 @@ def test_lunr_js_in_chromium_ranks_exactly_as_lunr_py(seeds_site, small_site, re
     for query in BROWSER_QUERIES:
         expected = [(hit["ref"], hit["score"]) for hit in as_the_page_asks(reference, query)]
         sizes.append(len(expected))
-        found = page.evaluate("q => paperdigestSearch.find(q).then(r => [r.total, r.hits.map(h => [h.ref, h.score])])", query)
+        found = page.evaluate("q => " + ENGINE + ".find(q).then(r => [r.total, r.hits.map(h => [h.ref, h.score])])", query)
         assert found[0] == len(expected), query
         assert [ref for ref, _ in found[1]] == [ref for ref, _ in expected[:50]], query
         assert [round(score, 3) for _, score in found[1]] == [round(score, 3) for _, score in expected[:50]], query
@@ -421,8 +421,9 @@ def test_chromium_scores_every_posting_as_lunr_py_builder(small_site, reference,
     terms = sorted({term for term, _, _ in expected})
     page.goto((small_site / "search.html").as_uri())
     scores = page.evaluate("""async (terms) => {
+      const engine = """ + ENGINE + """;
       const out = [];
-      for (const term of terms) { out.push(await paperdigestSearch.postings(term)); }
+      for (const term of terms) { out.push(await engine.postings(term)); }
       return out;
     }""", terms)
     actual = {(term, field, doc): score for term, fields in zip(terms, scores) for field, postings in fields.items()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from lunr import get_default_builder, lunr
 from playwright.sync_api import expect
+from support import ENGINE
 from test_search import (site_with, BROWSER_QUERIES, QUERIES, WASSERSTEIN, Files, as_the_page_asks, js_round, lunr_py_index,
                          made_files, padded, reference_scores, seed_catalog, seed_dumps, seed_texts)
 
@@ -276,7 +277,7 @@ def test_lunr_js_in_chromium_ranks_author_queries_exactly_as_lunr_py(authored_si
     page.goto(((authored_site if which == "real sizes" else authored_small_site) / "search.html").as_uri())
     for query in AUTHOR_QUERIES + BROWSER_QUERIES:
         expected = [(hit["ref"], hit["score"]) for hit in as_the_page_asks(reference, query)]
-        found = page.evaluate("q => paperdigestSearch.find(q).then(r => [r.total, r.hits.map(h => [h.ref, h.score])])", query)
+        found = page.evaluate("q => " + ENGINE + ".find(q).then(r => [r.total, r.hits.map(h => [h.ref, h.score])])", query)
         assert found[0] == len(expected), query
         assert [ref for ref, _ in found[1]] == [ref for ref, _ in expected[:50]], query
         assert [round(score, 3) for _, score in found[1]] == [round(score, 3) for _, score in expected[:50]], query

@@ -341,10 +341,11 @@ def test_pages_carry_no_active_content(hostile: HostileSite):
     scripts = {(path.relative_to(hostile.root).as_posix(), src)
                for path in pages for src, _ in scan_html(path.read_text(encoding="utf-8")).scripts}
     # Only the theme's own script files: site.js everywhere (by the page's relative way back to
-    # the root), search.js on the search page; never inline script.
+    # the root), the search engine and search.js on the search page; never inline script.
     expected = {(path.relative_to(hostile.root).as_posix(), "../" * (len(path.relative_to(hostile.root).parts) - 1)
                  + "assets/site.js") for path in pages if path.name != "404.html"}
-    expected |= {("search.html", "assets/search.js"), ("404.html", "assets/site.js")}
+    expected |= {("search.html", "assets/search-engine.js"), ("search.html", "assets/search.js"),
+                 ("404.html", "assets/site.js")}
     assert scripts == expected
 
 

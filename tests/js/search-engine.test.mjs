@@ -1,0 +1,96 @@
+// search-engine.js in Node, with no DOM: the engine reads the index a build wrote (the site in
+// PAPERDIGEST_SITE) and must give lunr.py's answers (PAPERDIGEST_EXPECTED, written by
+// tests/test_search_engine.py from lunr.py's Builder over the same papers). Run by that test
+// with `node --test`; it runs each index file as the page would, as a script in one context.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import vm from "node:vm";
+
+const site = process.env.PAPERDIGEST_SITE;
+const expected = JSON.parse(fs.readFileSync(process.env.PAPERDIGEST_EXPECTED, "utf-8"));
+const LUNR = "assets/vendor/lunr-2.3.9/lunr.min.js";
+
+function open(root = site) {
+  const context = vm.createContext({});
+  const loaded = [];
+  const run = (file) => {
+    loaded.push(file);
+    vm.runInContext(fs.readFileSync(path.join(root, file), "utf-8"), context, { filename: file });
+  };
+  run("assets/search-engine.js");
+  const engine = context.paperdigestEngine.create({
+    metaFile: "search/meta.js", lunrFile: LUNR, lunr: () => context.lunr,
+    load: (src) => new Promise((resolve) => { run(src); resolve(); }),
+  });
+  context.paperdigestSearch = engine.receiver;
+  return { engine, loaded };
+}
+
+const rounded = (score) => Math.round(score * 1000) / 1000;
+const plain = (value) => JSON.parse(JSON.stringify(value));  // the engine's objects are of its own context
+
+test("nothing loads until there is something to search", () => {
+  const { loaded } = open();
+  assert.deepEqual(loaded, ["assets/search-engine.js"]);
+});
+
+test("every query: lunr.py's count, first 50 refs and scores", async () => {
+  const { engine } = open();
+  assert.ok(expected.queries.length >= 20);
+  for (const want of expected.queries) {
+    const found = await engine.find(want.query);
+    assert.equal(found.total, want.total, want.query);
+    assert.deepEqual(plain(found.hits.map((hit) => hit.ref)), want.refs, want.query);
+    assert.deepEqual(plain(found.hits.map((hit) => rounded(hit.score))), want.scores.map(rounded), want.query);
+  }
+});
+
+test("a query loads only the buckets it needs, once", async () => {
+  const { engine, loaded } = open();
+  await engine.find("wasserstein");
+  const buckets = loaded.filter((file) => file.includes("/terms-"));
+  const segments = loaded.filter((file) => file.includes("/seg-"));
+  assert.equal(buckets.length, segments.length);  // one bucket per segment for one exact word
+  const before = loaded.length;
+  await engine.find("wasserstein");
+  assert.equal(loaded.length, before);
+});
+
+test("postings carry the scores lunr.py's Builder gives", async () => {
+  const { engine } = open();
+  for (const [term, fields] of Object.entries(expected.postings)) {
+    const found = await engine.postings(term);
+    for (const [field, postings] of Object.entries(fields)) {
+      assert.equal(found[field].length, postings.length, `${term} ${field}`);
+      found[field].forEach(([doc, score], i) => {
+        assert.equal(doc, postings[i][0]);
+        assert.ok(Math.abs(score - postings[i][1]) <= 0.0010001, `${term} ${field} ${doc}`);
+      });
+    }
+  }
+});
+
+test("rows and marks: each result's row, with the matched words marked", async () => {
+  const { engine } = open();
+  const found = await engine.find("wasserstein");
+  assert.ok(found.hits.length > 0);
+  await engine.rows(found.hits);
+  for (const hit of found.hits) {
+    const row = engine.row(hit.ref);
+    assert.ok(fs.existsSync(path.join(site, "papers", `${row[1]}.html`)), row[1]);
+    for (const [text, field] of [[row[0], "title"], [row[3], "abstract"]]) {
+      const spans = engine.marks(text, engine.matchedTerms(hit, field));
+      // the snippet is the abstract's start: a match further on has nothing to mark in it
+      assert.equal(spans.length > 0, /wasserstein/i.test(text), `${field} of ${row[1]}`);
+      for (const [start, end] of spans) { assert.match(text.slice(start, end).toLowerCase(), /^wasserstein/); }
+    }
+  }
+});
+
+test("a query lunr cannot parse is null; an empty one matches nothing", async () => {
+  const { engine } = open();
+  assert.equal(await engine.find("title:"), null);
+  assert.deepEqual(plain(await engine.find("   ")), { total: 0, hits: [] });
+});
