@@ -24,7 +24,7 @@ from generator.keys import Keys
 from generator.pages import HandPage, load_pages
 from generator.parse import SUFFIXES, Dump, parse_dump
 from generator.reading import entry_hashes
-from generator.topics import Taxonomy, load_taxonomy, tag_papers
+from generator.topics import Tagging, Taxonomy, load_taxonomy, tag_papers
 from generator.output import OutputFile
 from generator.render import SiteRenderer
 from generator.store import Store
@@ -214,7 +214,7 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
     store.save()
     result = None  # what write_site returned: once set, the new site is in place
     try:
-        with Forked(lambda: search_index(catalog, reuse)) as search, Forked(saving(store, exports.files)) as exported, \
+        with Forked(lambda: search_index(catalog, reuse, tagging)) as search, Forked(saving(store, exports.files)) as exported, \
                 Forked(saving(store, lambda: related_stage(catalog, store))) as related:
             renderer = SiteRenderer(catalog, config, theme, tuple(pages), tagging=tagging,
                                     related=lambda: clock.wait("related", related.value), compiled=cache.templates)
@@ -252,8 +252,7 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
 
 def listed(names: list[str], shown: int = 3) -> str:
     """A few names, and how many more: a damaged cache may have thousands of damaged files."""
-    more = f" and {len(names) - shown} more" if len(names) > shown else ""
-    return ", ".join(names[:shown]) + more
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def settle(cache: Cache, written: dict[str, str], old: Path | None, live: dict[str, str], manifest: Manifest,
@@ -312,20 +311,18 @@ def saving(store: Store, make: Callable[[], Iterable[T]]) -> Callable[[], list[T
 
 
 def related_stage(catalog: Catalog, store: Store) -> list[dict[str, tuple[str, ...]]]:
-    """Each paper's related papers, from what the last build kept of each segment of papers (so
-    a new digest recomputes one row of blocks, see related.py). related.py (scipy: 0.2 s to
-    import) is imported here, in the forked process that runs it, like search.py."""
+    """Each paper's related papers, from what the last build kept of each segment (related.py,
+    which imports scipy, is imported here, in the forked process that runs it, like search.py)."""
     from generator.related import related_papers
 
     return [related_papers(catalog.papers, memory=store.memory("related"))]
 
 
-def search_index(catalog: Catalog, reuse: Mapping[str, str]) -> Iterator[OutputFile]:
-    """The search stage. search.py (numpy, lunr: 0.13 s to import) is imported here, in the
-    forked process that runs it, so the build itself never waits for that import."""
+def search_index(catalog: Catalog, reuse: Mapping[str, str], tagging: Tagging) -> Iterator[OutputFile]:
+    """The search stage, imported (numpy, lunr) in the forked process that runs it."""
     from generator.search import search_files
 
-    return search_files(catalog, reuse)
+    return search_files(catalog, reuse, tagging)
 
 
 def read_dumps(folder: Path, config: SiteConfig, prints: Fingerprint,

@@ -79,7 +79,7 @@ class SiteRenderer:
             for topic in self.tagging.taxonomy.topics])
         for topic in self.tagging.taxonomy.topics:
             yield from self.topic_jobs(topic, self.topic_months[topic.slug])
-        yield self.single("search.html", "")
+        yield self.single("search.html", "", topics=self.tagging.taxonomy.topics)
         yield self.single("404.html", self.not_found_root())
         for hand in self.pages:
             yield Job((f"{hand.slug}.html",), partial(self.made, f"{hand.slug}.html", "page.html", ""), (hand,))

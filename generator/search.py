@@ -44,7 +44,8 @@ sum of a field's lengths by the number of documents, all of which have every fie
 Files (every one a script that calls `paperdigestSearch.<kind>(...)`, since fetch() of JSON
 is blocked on file:// pages; doc numbers inside a segment count from its start):
   search/meta.js              format, fields, boosts, k1, b, document count, row chunk size,
-                              key length, and the segments as [start, end] pairs
+                              key length, the segments as [start, end] pairs, and the
+                              taxonomy's topics as [slug, name] pairs
   search/seg-S-E.js           segment(S, {documents, lengths: per field, each doc's term count,
                               trailing zeros left out (a segment with no authors has []);
                               sums: per field; buckets: [[first key, bytes], ...]})
@@ -52,6 +53,10 @@ is blocked on file:// pages; doc numbers inside a segment count from its start):
                               postings], ...]), trailing empty postings left out (most terms
                               are in no author's name: their rows are as without the field);
                               postings flat: (doc gap << 1 | tf > 1), then tf when above 1
+  search/facets-S-E.js        facets(S, {days: each doc's dated appearances as days since
+                              1970-01-01, ascending; topics: each doc's topics as numbers into
+                              meta's topics}): what sorting by date and the topic and date
+                              filters read; loaded only by a query that uses them
   search/docs-N.js            docs(N, [[title, slug, last featured, snippet(, authors)], ...])
                               for docs N*CHUNK... in document order; authors, the short author
                               line ("A. Lovelace, A. Turing +3"), only where there is one
@@ -61,6 +66,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from array import array
 from itertools import chain
 from pathlib import Path
@@ -70,6 +76,7 @@ import lunr
 
 from generator import searchindex
 from generator.catalog import Appearance, Catalog, Paper
+from generator.topics import Tagging, Taxonomy
 from generator.metadata import short_authors
 from generator.output import OutputFile
 from generator.searchindex import BOOSTS, FIELDS, FORMAT, K1, KEY_CHARS, B, encode_segment, script
@@ -189,12 +196,14 @@ def reusable(previous: Mapping[str, str], segment: range, key: str) -> list[Outp
     return [OutputFile(path, None, recorded) for path in paths]
 
 
-def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None) -> Iterator[OutputFile]:
-    """The whole search index: meta, each segment's head and buckets, and result-row chunks.
+def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
+                 tagging: Tagging | None = None) -> Iterator[OutputFile]:
+    """The whole search index: meta, each segment's head, buckets and facets, and result-row chunks.
 
     `previous` maps each path of the last build to the key it recorded: a segment whose files
     all carry the key it would have now is yielded with data=None and not analysed again."""
     previous = previous or {}
+    tagging = tagging or Tagging(Taxonomy(), {})
     papers = document_order(catalog)
     texts = document_texts(papers)
     cuts = segments(len(papers))
@@ -208,8 +217,10 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None) ->
         "chunk": DOCS_PER_CHUNK,
         "keyChars": KEY_CHARS,
         "segments": [[segment.start, segment.stop] for segment in cuts],
+        "topics": [[topic.slug, topic.name] for topic in tagging.taxonomy.topics],
     }
     yield OutputFile("search/meta.js", script("meta", meta))
+    yield from facet_files(papers, cuts, tagging)
     keys = [segment_key(segment, texts[segment.start:segment.stop]) for segment in cuts]
     stale: list[tuple[range, str]] = []
     for segment, key in zip(cuts, keys):
@@ -246,6 +257,22 @@ def row_chunks(catalog: Catalog, papers: list[Paper], keys: dict[range, str],
         rows = [[paper.title, paper.slug, date, snippet(paper.abstract)] + ([byline] if byline else [])
                 for paper, date, byline in zip(papers[start:stop], featured[start:stop], bylines[start:stop])]
         yield OutputFile(path, script("docs", number, rows), key)
+
+
+EPOCH = date(1970, 1, 1).toordinal()
+
+
+def facet_files(papers: list[Paper], cuts: list[range], tagging: Tagging) -> Iterator[OutputFile]:
+    """Each segment's facets: when each paper was featured and its topics. A repeat of an old
+    paper changes its segment's facets, so they are a file of their own, not part of the head
+    (whose key covers the text alone); each is a few bytes per paper, keyed by its bytes."""
+    numbers = {topic.slug: number for number, topic in enumerate(tagging.taxonomy.topics)}
+    for segment in cuts:
+        chosen = papers[segment.start:segment.stop]
+        days = [sorted({a.date.toordinal() - EPOCH for a in paper.appearances if a.date}) for paper in chosen]
+        topics = [[numbers[topic.slug] for topic in tagging.of(paper)] for paper in chosen]
+        facets = {"days": days, "topics": topics}
+        yield OutputFile(f"search/facets-{segment.start}-{segment.stop}.js", script("facets", segment.start, facets))
 
 
 def _encode(texts: list[tuple[str, ...]], segment: range) -> list[bytes]:

@@ -334,12 +334,14 @@ def test_reuse_needs_every_file_of_a_segment_with_its_key():
     catalog = seed_catalog()
     old = made_files(catalog)
     keys = {path: file.key for path, file in old.items()}
-    assert all(file.data is None for path, file in made_files(catalog, keys).items() if "/docs-" not in path and "/meta" not in path)
+    # (facets are remade on every build: a few bytes a paper, they change when an old paper recurs)
+    assert all(file.data is None for path, file in made_files(catalog, keys).items()
+               if "/docs-" not in path and "/meta" not in path and "/facets-" not in path)
     del keys["search/terms-0-128-1.js"]
     keys["search/seg-128-192.js"] = "0" * 32 + ".2"
     again = made_files(catalog, keys)
     assert all(again[path].data == old[path].data for path in again if "-0-128" in path or "-128-192" in path)
-    assert all(again[path].data is None for path in again if "-192-232" in path)
+    assert all(again[path].data is None for path in again if "-192-232" in path and "/facets-" not in path)
 
 
 def test_index_segment_counts_terms_as_lunr_py_does():

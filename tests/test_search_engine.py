@@ -10,12 +10,64 @@ import shutil
 import subprocess
 
 import pytest
+from datetime import date
+
 from support import REPO
-from test_search import BROWSER_QUERIES, as_the_page_asks, reference_scores
+from test_search import BROWSER_QUERIES, as_the_page_asks, reference_scores, seed_catalog
+
+from generator.search import document_order
 
 NODE_TESTS = REPO / "tests" / "js"
 MORE_QUERIES = ["wasserstein distance", "graph neural networks", "author:smith", "diffusion -image", "token*",
                 "+language +model reasoning", "title:transformer^2 attention"]
+
+
+def facets_of(site) -> tuple[list[set[str]], list[list[int]]]:
+    """Each document's topics and featured days, from papers.json (the export, not the index)."""
+    records = {paper["slug"]: paper for paper in json.loads((site / "papers.json").read_text(encoding="utf-8"))["papers"]}
+    chosen = [records[paper.slug] for paper in document_order(seed_catalog())]
+    epoch = date(1970, 1, 1).toordinal()
+    days = [sorted({date.fromisoformat(a["date"]).toordinal() - epoch for a in r["appearances"] if a["date"]})
+            for r in chosen]
+    return [set(r["topics"]) for r in chosen], days
+
+
+def filtered_answers(reference, site) -> list[dict]:
+    """Queries with filters and sort=date, answered from lunr.py's hits and papers.json."""
+    topics, days = facets_of(site)
+    common = max({t for own in topics for t in own}, key=lambda t: sum(t in own for own in topics))
+    every_day = sorted({day for own in days for day in own})
+    one = date.fromordinal(every_day[1] + date(1970, 1, 1).toordinal()).isoformat()
+    cases = [("diffusion", {"topic": common}), ("learning", {"topic": common}), ("model", {"sort": "date"}),
+             ("learning", {"since": one, "until": one}), ("neural network", {"since": one}),
+             ("", {"topic": common}), ("", {"until": one}), ("model", {"topic": "no-such-topic"}),
+             ("transformer", {"sort": "date", "topic": common})]
+    answers = []
+    for query, options in cases:
+        since = date.fromisoformat(options["since"]).toordinal() - 719163 if "since" in options else -10**9
+        until = date.fromisoformat(options["until"]).toordinal() - 719163 if "until" in options else 10**9
+
+        def keeps(doc: int) -> bool:
+            if "topic" in options and options["topic"] not in topics[doc]:
+                return False
+            return ("since" not in options and "until" not in options) or any(since <= d <= until for d in days[doc])
+
+        if query:
+            hits = [(int(hit["ref"]), hit["score"]) for hit in as_the_page_asks(reference, query) if keeps(int(hit["ref"]))]
+        else:
+            hits = [(doc, 0.0) for doc in range(len(days)) if keeps(doc)]
+        answer = {"query": query, "options": options, "total": len(hits)}
+        if query and "sort" not in options:
+            answer["refs"] = [str(doc) for doc, _ in hits[:50]]
+        else:  # newest first: the days in order, and which papers each day has (but the last day shown, cut)
+            newest = lambda doc: days[doc][-1] if days[doc] else -1
+            ordered = sorted(hits, key=lambda hit: (-newest(hit[0]), -hit[1], -hit[0]))[:50]
+            answer["days"] = [newest(doc) for doc, _ in ordered]
+            answer["groups"] = {str(day): sorted(str(doc) for doc, _ in hits if newest(doc) == day)
+                                for day in set(answer["days"]) if day != answer["days"][-1]}
+        answers.append(answer)
+    assert {a["total"] > 0 for a in answers} == {True, False} and any(a["total"] > 50 for a in answers)
+    return answers
 
 
 def expected_answers(reference) -> dict:
@@ -37,12 +89,13 @@ def test_the_engine_in_node_answers_as_lunr_py(seeds_site, reference, tmp_path):
     node = shutil.which("node")
     assert node, "Node.js is needed (make test installs it with system-deps)"
     answers = tmp_path / "expected.json"
-    answers.write_text(json.dumps(expected_answers(reference)), encoding="utf-8")
+    answers.write_text(json.dumps(expected_answers(reference) | {"filtered": filtered_answers(reference, seeds_site)}),
+                       encoding="utf-8")
     result = subprocess.run([node, "--test", str(NODE_TESTS)], capture_output=True, text=True, timeout=300,
                             env={"PATH": "/usr/bin:/bin", "PAPERDIGEST_SITE": str(seeds_site),
                                  "PAPERDIGEST_EXPECTED": str(answers)})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "# fail 0" in result.stdout and "# pass 6" in result.stdout, result.stdout
+    assert "# fail 0" in result.stdout and "# pass 8" in result.stdout, result.stdout
 
 
 @pytest.fixture(scope="module")

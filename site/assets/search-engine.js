@@ -46,7 +46,8 @@
       meta: function (data) { meta = data; },
       segment: function (start, data) { heads[start] = data; },
       terms: function (start, bucket, data) { buckets[start + "/" + bucket] = data; },
-      docs: function (number, data) { rows[number] = data; }
+      docs: function (number, data) { rows[number] = data; },
+      facets: function (start, data) { facets[start] = data; }
     };
 
     function load(src) {
@@ -311,7 +312,7 @@
       return both;
     }
 
-    function select(query, probes) {
+    function select(query, probes, allow, byDate) {
       var count = meta.documents, slots = {}, weights = [], dots = [], required = {}, prohibited = new Uint8Array(count);
       var matched = new Uint8Array(count), touched = [];
       meta.fields.forEach(function (field, slot) {
@@ -359,15 +360,16 @@
       var allRequired = COMPLETE;
       meta.fields.forEach(function (field) { if (required[field] !== undefined) { allRequired = intersect(allRequired, required[field]); } });
       function passes(doc) {
-        return !prohibited[doc] && (allRequired === COMPLETE || (allRequired !== EMPTY && allRequired[doc] === 1));
+        return !prohibited[doc] && (allRequired === COMPLETE || (allRequired !== EMPTY && allRequired[doc] === 1))
+          && allow(doc);
       }
       var kept = [], doc, i;
       if (query.isNegated()) {  /* every document but the prohibited ones, all scoring 0, in order */
-        var total = 0;
+        var total = 0, every = [];
         for (doc = 0; doc < count; doc++) {
-          if (passes(doc)) { total++; if (kept.length < MAX_RESULTS) { kept.push(doc); } }
+          if (passes(doc)) { total++; if (byDate) { every.push(doc); } else if (kept.length < MAX_RESULTS) { kept.push(doc); } }
         }
-        return { total: total, docs: kept };
+        return { total: total, docs: byDate ? newestFirst(every, new Float64Array(every.length)) : kept };
       }
       var magnitudes = weights.map(function (weight) {
         var sum = 0;
@@ -375,13 +377,14 @@
         return Math.sqrt(sum);
       });
       var found = touched.filter(passes);
-      if (found.length <= MAX_RESULTS) { return { total: found.length, docs: found }; }
+      if (found.length <= MAX_RESULTS && !byDate) { return { total: found.length, docs: found }; }
       var scores = new Float64Array(found.length);
       for (i = 0; i < found.length; i++) {
         for (var slot = 0; slot < dots.length; slot++) {
           if (magnitudes[slot]) { scores[i] += dots[slot][found[i]] / magnitudes[slot]; }
         }
       }
+      if (byDate) { return { total: found.length, docs: newestFirst(found, scores) }; }
       var bar = Float64Array.from(scores).sort()[found.length - MAX_RESULTS];
       bar -= 1e-9 * Math.max(1, Math.abs(bar));
       for (i = 0; i < found.length; i++) {
@@ -428,13 +431,17 @@
       });
     }
 
-    /* Resolves to { total, hits }: how many papers lunr.js matches over the whole index, and its
-     * first MAX_RESULTS results; or null for a query lunr cannot parse, or a string explaining
-     * why the query is not run. */
-    function find(text) {
+    /* Resolves to { total, hits }: how many papers lunr.js matches over the whole index (of
+     * those the filters keep), and its first MAX_RESULTS results (newest first with sort
+     * "date"); or null for a query lunr cannot parse, or a string explaining why the query is
+     * not run. Without a query, the filters' papers, newest first (hits without matchData). */
+    function find(text, options) {
+      var allow = allowing(options), byDate = options.sort === "date" || !text;
       var query = new (lunr()).Query(meta.fields);
       try { buildQuery(query, text); } catch (error) { return Promise.resolve(null); }
-      if (!query.clauses.length) { return Promise.resolve({ total: 0, hits: [] }); }
+      if (!query.clauses.length) {
+        return Promise.resolve(allow === everything ? { total: 0, hits: [] } : listing(allow));
+      }
       var probes = probesOf(query), needed = route(probes);
       if (needed.bytes > MAX_BYTES) {
         return Promise.resolve("That query is too broad to run here: put more letters before a * or a ~.");
@@ -442,10 +449,90 @@
       return Promise.all(needed.files.map(load)).then(function () {
         var terms = expand(probes), tokenSet = lunr().TokenSet.fromArray(terms);
         expandEach(probes, tokenSet);
-        var chosen = select(query, probes), index = assemble(terms, tokenSet, chosen.docs), hits;
+        var chosen = select(query, probes, allow, byDate), index = assemble(terms, tokenSet, chosen.docs), hits;
         try { hits = index.query(function (q) { buildQuery(q, text); }); } catch (error) { return null; }
+        if (byDate) {  /* lunr's hits (for their matchData), in the order chosen */
+          var byRef = {};
+          hits.forEach(function (hit) { byRef[hit.ref] = hit; });
+          hits = chosen.docs.map(function (doc) { return byRef[String(doc)]; }).filter(Boolean);
+        }
         return { total: chosen.total, hits: hits.slice(0, MAX_RESULTS) };
       });
+    }
+
+    /* --- facets: when each paper was featured, and its topics (filters and sort=date) --- */
+
+    var facets = {};  /* segment start -> {days, topics} as the facet files give them */
+    var featured = null;  /* per document: its days (since 1970-01-01), its topics, its newest day (-1: none) */
+
+    function filtered(options) { return options.sort === "date" || !!(options.topic || options.since || options.until); }
+
+    function loadFacets() {
+      return Promise.all(meta.segments.map(function (segment) {
+        return load(base + "facets-" + segmentName(segment) + ".js");
+      })).then(function () {
+        if (featured) { return; }
+        var days = [], topics = [], newest = new Int32Array(meta.documents).fill(-1);
+        meta.segments.forEach(function (segment) {
+          var own = facets[segment[0]];
+          own.days.forEach(function (list, i) {
+            days.push(list);
+            if (list.length) { newest[segment[0] + i] = list[list.length - 1]; }
+          });
+          own.topics.forEach(function (list) { topics.push(list); });
+        });
+        featured = { days: days, topics: topics, newest: newest };
+      });
+    }
+
+    function everything() { return true; }
+
+    /* The day number of "YYYY-MM-DD", or null for anything else. */
+    function dayOf(text) {
+      var match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text || "");
+      if (!match) { return null; }
+      var time = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
+      var back = new Date(time);
+      return back.getUTCDate() === Number(match[3]) && back.getUTCMonth() === Number(match[2]) - 1 ? time / 86400000 : null;
+    }
+
+    /* Which documents the filters keep: a topic (by slug; an unknown one keeps none) and papers
+     * featured on a day from `since` to `until` (either may be left out). */
+    function allowing(options) {
+      if (!options.topic && !options.since && !options.until) { return everything; }
+      var topic = -1;
+      if (options.topic) {
+        topic = meta.topics.findIndex(function (pair) { return pair[0] === options.topic; });
+        if (topic < 0) { return function () { return false; }; }
+      }
+      var since = dayOf(options.since), until = dayOf(options.until);
+      var ranged = since !== null || until !== null;
+      since = since === null ? -Infinity : since;
+      until = until === null ? Infinity : until;
+      return function (doc) {
+        if (topic >= 0 && featured.topics[doc].indexOf(topic) === -1) { return false; }
+        return !ranged || featured.days[doc].some(function (day) { return day >= since && day <= until; });
+      };
+    }
+
+    /* Documents newest first (by their latest day; undated last), then by score, then by the
+     * later first appearance; the first MAX_RESULTS. */
+    function newestFirst(docs, scores) {
+      var order = Array.from(docs, function (doc, i) { return i; });
+      order.sort(function (a, b) {
+        return (featured.newest[docs[b]] - featured.newest[docs[a]]) || (scores[b] - scores[a]) || (docs[b] - docs[a]);
+      });
+      return order.slice(0, MAX_RESULTS).map(function (i) { return docs[i]; });
+    }
+
+    /* The filters' papers with no query, newest first. */
+    function listing(allow) {
+      var kept = [];
+      for (var doc = 0; doc < meta.documents; doc++) { if (allow(doc)) { kept.push(doc); } }
+      var hits = newestFirst(kept, new Float64Array(kept.length)).map(function (doc) {
+        return { ref: String(doc), score: 0, matchData: { metadata: {} } };
+      });
+      return { total: kept.length, hits: hits };
     }
 
     /* An index term's postings, {field: [[doc, score], ...]}, with the scores lunr would hold. */
@@ -506,7 +593,11 @@
       receiver: receiver, ready: ready, postings: postings,
       /* Resolves to lunr's answer for a query: { total, hits } (hits: lunr's first results, with
        * ref, score and matchData), null (a query lunr cannot parse) or a string (a query not run). */
-      find: function (text) { return ready().then(function () { return find(String(text).trim()); }); }, rows: rowsOf, row: row,
+      find: function (text, options) {
+        options = options || {};
+        return ready().then(function () { return filtered(options) ? loadFacets() : null; })
+          .then(function () { return find(String(text).trim(), options); });
+      }, rows: rowsOf, row: row,
       matchedTerms: matchedTerms, marks: marks, maxResults: MAX_RESULTS
     };
   }

@@ -8,6 +8,10 @@
   var input = document.getElementById("search-input");
   var results = document.getElementById("search-results");
   var status = document.getElementById("search-status");
+  var controls = {
+    sort: document.getElementById("search-sort"), topic: document.getElementById("search-topic"),
+    since: document.getElementById("search-since"), until: document.getElementById("search-until")
+  };
   var latest = 0;
 
   /* An index file, run as a script (the only way to read a file from file:// under the CSP). */
@@ -35,15 +39,39 @@
     return node;
   }
 
+  /* The sort and filters as the controls hold them (empty ones left out). */
+  function filters() {
+    var chosen = {};
+    Object.keys(controls).forEach(function (name) {
+      if (controls[name] && controls[name].value) { chosen[name] = controls[name].value; }
+    });
+    return chosen;
+  }
+
+  /* What the filters keep, in words: " in Diffusion models, featured from 2025-03-01 to 2025-03-31". */
+  function kept(chosen) {
+    var words = "";
+    if (chosen.topic) {
+      var option = controls.topic.querySelector("option[value=\"" + CSS.escape(chosen.topic) + "\"]");
+      words += " in " + (option ? option.textContent : chosen.topic);
+    }
+    if (chosen.since || chosen.until) {
+      words += (words ? "," : "") + " featured" + (chosen.since ? " from " + chosen.since : "") + (chosen.until ? " to " + chosen.until : "");
+    }
+    return words;
+  }
+
   /* The status line for the engine's answer, and the list emptied. */
-  function show(text, found) {
+  function show(text, found, chosen) {
     results.replaceChildren();
-    var quoted = "\u201c" + text + "\u201d";
+    var quoted = "\u201c" + text + "\u201d", where = kept(chosen);
+    var best = chosen.sort === "date" || !text ? "newest " : "best ";
     if (typeof found === "string") { status.textContent = found; return; }
     if (found === null) { status.textContent = "That query could not be understood: " + quoted + "."; return; }
-    if (!found.total) { status.textContent = "No papers match " + quoted + "."; return; }
-    status.textContent = found.total + (found.total === 1 ? " paper matches " : " papers match ") + quoted
-      + (found.total > MAX_RESULTS ? "; showing the best " + MAX_RESULTS + "." : ".");
+    var subject = text ? (found.total === 1 ? " paper matches " : " papers match ") + quoted : (found.total === 1 ? " paper" : " papers");
+    if (!found.total) { status.textContent = "No papers" + (text ? " match " + quoted : "") + where + "."; return; }
+    status.textContent = found.total + subject + where
+      + (found.total > MAX_RESULTS ? "; showing the " + best + MAX_RESULTS + "." : ".");
   }
 
   function list(hits) {
@@ -89,21 +117,21 @@
 
   function search(text) {
     text = text.trim();
-    var request = ++latest;
-    if (!text) { results.replaceChildren(); status.textContent = ""; return; }
+    var request = ++latest, chosen = filters();
+    if (!text && !chosen.topic && !chosen.since && !chosen.until) { results.replaceChildren(); status.textContent = ""; return; }
     status.textContent = "Searching…";
     var first, rest;
-    engine.find(text)
+    engine.find(text, chosen)
       .then(function (found) {
         if (!found || typeof found !== "object") {
-          if (request === latest) { show(text, found); }
+          if (request === latest) { show(text, found, chosen); }
           return null;
         }
         first = found.hits.slice(0, FIRST_ROWS);
         rest = found.hits.slice(FIRST_ROWS);
         return engine.rows(first).then(function () {
           if (request !== latest) { return null; }
-          show(text, found);
+          show(text, found, chosen);
           list(first);
           return engine.rows(rest);
         });
@@ -121,9 +149,21 @@
    * query is a new history entry, so back and forward step through queries. */
   function queryInAddress() { return new URLSearchParams(window.location.search).get("q") || ""; }
 
+  /* The sort and filters of the address into the controls (a value a control cannot hold,
+   * such as an unknown topic, leaves it at its default). */
+  function filtersFromAddress() {
+    var params = new URLSearchParams(window.location.search);
+    Object.keys(controls).forEach(function (name) {
+      if (controls[name]) { controls[name].value = params.get(name) || ""; }
+    });
+  }
+
   function addressFor(text) {
-    var url = new URL(window.location.href);
+    var url = new URL(window.location.href), chosen = filters();
     if (text) { url.searchParams.set("q", text); } else { url.searchParams.delete("q"); }
+    Object.keys(controls).forEach(function (name) {
+      if (chosen[name]) { url.searchParams.set(name, chosen[name]); } else { url.searchParams.delete(name); }
+    });
     return url.href;
   }
 
@@ -153,6 +193,7 @@
    * as it goes, so on submit the entry gets its own query back and the new one is pushed. */
   var committed = queryInAddress();
   input.value = committed;
+  filtersFromAddress();
   input.addEventListener("input", function () {
     window.history.replaceState(null, "", addressFor(input.value.trim()));
     search(input.value);
@@ -170,7 +211,15 @@
   window.addEventListener("popstate", function () {
     committed = queryInAddress();
     input.value = committed;
+    filtersFromAddress();
     search(committed);
+  });
+  Object.keys(controls).forEach(function (name) {
+    if (!controls[name]) { return; }
+    controls[name].addEventListener("change", function () {
+      window.history.replaceState(null, "", addressFor(input.value.trim()));
+      search(input.value);
+    });
   });
   document.addEventListener("keydown", onKey);
   if (document.activeElement === document.body) { input.focus(); }  /* arriving here is to search */

@@ -94,3 +94,37 @@ test("a query lunr cannot parse is null; an empty one matches nothing", async ()
   assert.equal(await engine.find("title:"), null);
   assert.deepEqual(plain(await engine.find("   ")), { total: 0, hits: [] });
 });
+
+test("filters keep what papers.json says, and count what they keep", async () => {
+  const { engine, loaded } = open();
+  await engine.find("model");
+  assert.ok(!loaded.some((file) => file.includes("/facets-")));  // a query without filters loads no facets
+  assert.ok(expected.filtered.length >= 8);
+  for (const want of expected.filtered) {
+    const found = await engine.find(want.query, want.options);
+    const label = `${want.query} ${JSON.stringify(want.options)}`;
+    assert.equal(found.total, want.total, label);
+    if (want.refs) { assert.deepEqual(plain(found.hits.map((hit) => hit.ref)), want.refs, label); }
+  }
+  assert.ok(loaded.some((file) => file.includes("/facets-")));
+});
+
+test("sort=date and a filter with no query: newest first", async () => {
+  const { engine } = open();
+  const days = [];
+  for (const want of expected.filtered.filter((answer) => answer.days)) {
+    const found = await engine.find(want.query, want.options);
+    const label = `${want.query} ${JSON.stringify(want.options)}`;
+    await engine.rows(found.hits);
+    const shown = found.hits.map((hit) => hit.ref);
+    assert.equal(shown.length, want.days.length, label);
+    for (const [day, refs] of Object.entries(want.groups)) {
+      assert.deepEqual(plain(shown.filter((ref) => refs.includes(ref)).sort()), refs, `${label} on day ${day}`);
+    }
+    // the same order of days as papers.json gives
+    const at = new Map(Object.entries(want.groups).flatMap(([day, refs]) => refs.map((ref) => [ref, Number(day)])));
+    shown.forEach((ref, i) => { if (at.has(ref)) { assert.equal(at.get(ref), want.days[i], label); } });
+    days.push(...want.days);
+  }
+  assert.ok(days.length > 50);
+});
