@@ -57,6 +57,8 @@ is blocked on file:// pages; doc numbers inside a segment count from its start):
                               1970-01-01, ascending; topics: each doc's topics as numbers into
                               meta's topics}): what sorting by date and the topic and date
                               filters read; loaded only by a query that uses them
+  search/text-N.js            text(N, [abstract, ...]) for docs N*TEXT_CHUNK...: the whole
+                              abstracts, for excerpts around the matches of results on screen
   search/docs-N.js            docs(N, [[title, slug, last featured, snippet(, authors)], ...])
                               for docs N*CHUNK... in document order; authors, the short author
                               line ("A. Lovelace, A. Turing +3"), only where there is one
@@ -86,12 +88,9 @@ from generator.workers import forked_map
 SEGMENT_DOCS = 4096  # full segments; the rest is cut into power-of-two blocks down to
 BLOCK_MIN = 64  # this size, and a last block of fewer
 DOCS_PER_CHUNK = 32
+TEXT_CHUNK = 8  # abstracts per text file: loaded for the results on screen, for their excerpts
 SNIPPET_CHARS = 240
 PARALLEL_MIN_DOCS = 2 * SEGMENT_DOCS  # analyse in forked workers from this many stale documents
-
-
-
-
 
 
 # --- document numbers and segments ------------------------------------------------------------
@@ -166,8 +165,6 @@ def segment_key(segment: range, texts: Sequence[tuple[str, ...]]) -> str:
 
 # --- files ------------------------------------------------------------------------------------------
 
-
-
 def latest(paper: Paper) -> Appearance:
     """paper.latest without a list per paper: appearances are dated ones first, then undated."""
     last = paper.appearances[-1]
@@ -216,11 +213,12 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
         "documents": len(papers),
         "chunk": DOCS_PER_CHUNK,
         "keyChars": KEY_CHARS,
+        "textChunk": TEXT_CHUNK,
         "segments": [[segment.start, segment.stop] for segment in cuts],
         "topics": [[topic.slug, topic.name] for topic in tagging.taxonomy.topics],
     }
     yield OutputFile("search/meta.js", script("meta", meta))
-    yield from facet_files(papers, cuts, tagging)
+    yield from facet_files(papers, cuts, tagging, previous)
     keys = [segment_key(segment, texts[segment.start:segment.stop]) for segment in cuts]
     stale: list[tuple[range, str]] = []
     for segment, key in zip(cuts, keys):
@@ -234,6 +232,7 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
         for path, data in zip(segment_paths(segment, len(files) - 1), files):
             yield OutputFile(path, data, recorded)
     yield from row_chunks(catalog, papers, dict(zip(cuts, keys)), previous)
+    yield from text_chunks(papers, previous)
 
 
 def row_chunks(catalog: Catalog, papers: list[Paper], keys: dict[range, str],
@@ -259,20 +258,38 @@ def row_chunks(catalog: Catalog, papers: list[Paper], keys: dict[range, str],
         yield OutputFile(path, script("docs", number, rows), key)
 
 
+def text_chunks(papers: list[Paper], previous: Mapping[str, str]) -> Iterator[OutputFile]:
+    """Whole abstracts, TEXT_CHUNK to a file, for the excerpt around a result's matches: the
+    page loads one only for a result shown on screen (rows carry just the abstract's start)."""
+    for start in range(0, len(papers), TEXT_CHUNK):
+        number = start // TEXT_CHUNK
+        texts = [paper.abstract for paper in papers[start:start + TEXT_CHUNK]]
+        yield kept_or_made(f"search/text-{number}.js", texts, previous, lambda: script("text", number, texts))
+
+
+def kept_or_made(path: str, made_of: object, previous: Mapping[str, str], make) -> OutputFile:
+    """A small file keyed by what it is made of (JSON-able): kept (data None) when the last
+    build wrote it from the same, so an unchanged one neither crosses the pipe nor is written."""
+    key = hashlib.blake2b(json.dumps([CODE_VERSION, path, made_of]).encode(), digest_size=16).hexdigest()
+    return OutputFile(path, None, key) if previous.get(path) == key else OutputFile(path, make(), key)
+
+
 EPOCH = date(1970, 1, 1).toordinal()
 
 
-def facet_files(papers: list[Paper], cuts: list[range], tagging: Tagging) -> Iterator[OutputFile]:
+def facet_files(papers: list[Paper], cuts: list[range], tagging: Tagging,
+                previous: Mapping[str, str]) -> Iterator[OutputFile]:
     """Each segment's facets: when each paper was featured and its topics. A repeat of an old
     paper changes its segment's facets, so they are a file of their own, not part of the head
-    (whose key covers the text alone); each is a few bytes per paper, keyed by its bytes."""
+    (whose key covers the text alone): a few bytes per paper."""
     numbers = {topic.slug: number for number, topic in enumerate(tagging.taxonomy.topics)}
     for segment in cuts:
         chosen = papers[segment.start:segment.stop]
         days = [sorted({a.date.toordinal() - EPOCH for a in paper.appearances if a.date}) for paper in chosen]
         topics = [[numbers[topic.slug] for topic in tagging.of(paper)] for paper in chosen]
         facets = {"days": days, "topics": topics}
-        yield OutputFile(f"search/facets-{segment.start}-{segment.stop}.js", script("facets", segment.start, facets))
+        yield kept_or_made(f"search/facets-{segment.start}-{segment.stop}.js", facets, previous,
+                           lambda: script("facets", segment.start, facets))
 
 
 def _encode(texts: list[tuple[str, ...]], segment: range) -> list[bytes]:

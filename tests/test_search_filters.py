@@ -1,4 +1,4 @@
-"""Sort and filters on the search page, in Chromium from file:// (the UI of search.js with the
+"""Sort, filters and excerpts on the search page, in Chromium from file:// (the UI of search.js with the
 engine of search-engine.js): the controls follow the address and the address follows them,
 sort=date is newest first, a topic narrows the count to that topic's papers, dates keep the
 papers featured then, and filters alone list their papers. Expected answers come from
@@ -109,4 +109,18 @@ def test_the_date_controls_update_the_address_and_back_restores_them(seeds_site,
     after = count_in_status(page)
     expected = {slug for slug, r in records.items() if any(a["date"] and a["date"] >= "2025-03-13" for a in r["appearances"])}
     assert after <= before and set(shown(page)) <= expected
+    assert page.problems == []
+
+
+def test_a_word_deep_in_one_abstract_shows_in_that_results_excerpt(seeds_site, page):
+    """The row carries the abstract's first 240 characters; once the result is on screen, the
+    stretch around its matches (from a small file of whole abstracts) replaces them."""
+    from test_search_engine import deep_word
+
+    word, slug = deep_word(seeds_site)
+    open_search(page, seeds_site, q=word)
+    result = page.locator("#search-results > li").filter(has=page.locator(f"a[href='papers/{slug}.html']"))
+    expect(result.locator(".snippet mark")).to_have_text(re.compile(word, re.IGNORECASE))
+    snippet = result.locator(".snippet").text_content()
+    assert snippet.startswith("\u2026") and word in snippet.lower() and len(snippet.split()) <= 32
     assert page.problems == []

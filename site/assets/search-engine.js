@@ -47,7 +47,8 @@
       segment: function (start, data) { heads[start] = data; },
       terms: function (start, bucket, data) { buckets[start + "/" + bucket] = data; },
       docs: function (number, data) { rows[number] = data; },
-      facets: function (start, data) { facets[start] = data; }
+      facets: function (start, data) { facets[start] = data; },
+      text: function (number, data) { texts[number] = data; }
     };
 
     function load(src) {
@@ -463,6 +464,7 @@
     /* --- facets: when each paper was featured, and its topics (filters and sort=date) --- */
 
     var facets = {};  /* segment start -> {days, topics} as the facet files give them */
+    var texts = {};  /* text chunk number -> its whole abstracts */
     var featured = null;  /* per document: its days (since 1970-01-01), its topics, its newest day (-1: none) */
 
     function filtered(options) { return options.sort === "date" || !!(options.topic || options.since || options.until); }
@@ -589,7 +591,41 @@
       return found;
     }
 
+    var EXCERPT_WORDS = 30;
+
+    /* Resolves to the stretch of a result's abstract with the most matched words, about
+     * EXCERPT_WORDS words: { text, marks (as marks() gives them, within text), start (where text
+     * begins in the abstract), more (whether the abstract goes on) }; null when its abstract has
+     * no match (the row's start is shown). */
+    function excerpt(hit) {
+      var matched = matchedTerms(hit, "abstract");
+      if (!Object.keys(matched).length) { return Promise.resolve(null); }
+      var number = Number(hit.ref), chunk = Math.floor(number / meta.textChunk);
+      return load(base + "text-" + chunk + ".js").then(function () {
+        var abstract = texts[chunk][number % meta.textChunk], spans = marks(abstract, matched);
+        if (!spans.length) { return null; }
+        var words = lunr().tokenizer(abstract).map(function (token) { return token.metadata.position; });
+        var best = 0, bestCount = -1, LEAD = 3;  /* a window starts a few words before a match */
+        words.forEach(function (word, at) {
+          var starts = spans.some(function (span) { return span[0] >= word[0] && span[0] < word[0] + word[1]; });
+          if (!starts) { return; }
+          var first = Math.max(0, at - LEAD), last = words[Math.min(first + EXCERPT_WORDS, words.length) - 1];
+          var count = spans.filter(function (span) { return span[0] >= words[first][0] && span[1] <= last[0] + last[1]; }).length;
+          if (count > bestCount) { best = first; bestCount = count; }
+        });
+        var from = best === 0 ? 0 : words[best][0];
+        var tail = words[Math.min(best + EXCERPT_WORDS, words.length) - 1];
+        var to = best + EXCERPT_WORDS >= words.length ? abstract.length : tail[0] + tail[1];
+        return {
+          text: abstract.slice(from, to), start: from, more: to < abstract.length,
+          marks: spans.filter(function (span) { return span[0] >= from && span[1] <= to; })
+            .map(function (span) { return [span[0] - from, span[1] - from]; })
+        };
+      });
+    }
+
     return {
+      excerpt: excerpt,
       receiver: receiver, ready: ready, postings: postings,
       /* Resolves to lunr's answer for a query: { total, hits } (hits: lunr's first results, with
        * ref, score and matchData), null (a query lunr cannot parse) or a string (a query not run). */

@@ -63,6 +63,7 @@
 
   /* The status line for the engine's answer, and the list emptied. */
   function show(text, found, chosen) {
+    onScreen.disconnect();
     results.replaceChildren();
     var quoted = "\u201c" + text + "\u201d", where = kept(chosen);
     var best = chosen.sort === "date" || !text ? "newest " : "best ";
@@ -94,7 +95,37 @@
       snippet.appendChild(highlighted(data[3], engine.matchedTerms(hit, "abstract")));
       item.appendChild(snippet);
       results.appendChild(item);
+      waiting.set(item, { hit: hit, snippet: snippet });
+      onScreen.observe(item);
     });
+  }
+
+  /* The excerpt around a result's matches replaces the abstract's start once the result is on
+   * screen: only then is its abstract loaded (a small file of a few abstracts). */
+  var waiting = new WeakMap();
+  var onScreen = new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      if (!entry.isIntersecting || !waiting.has(entry.target)) { return; }
+      var wanted = waiting.get(entry.target), request = latest;
+      waiting.delete(entry.target);
+      onScreen.unobserve(entry.target);
+      engine.excerpt(wanted.hit).then(function (found) {
+        if (found && request === latest) { wanted.snippet.replaceChildren(excerptNodes(found)); }
+      }).catch(function () { /* the row's start stays */ });
+    });
+  });
+
+  function excerptNodes(found) {
+    var fragment = document.createDocumentFragment(), at = 0, text = found.text;
+    if (found.start > 0) { fragment.appendChild(document.createTextNode("\u2026")); }
+    found.marks.forEach(function (span) {
+      fragment.appendChild(document.createTextNode(text.slice(at, span[0])));
+      fragment.appendChild(element("mark", "", text.slice(span[0], span[1])));
+      at = span[1];
+    });
+    fragment.appendChild(document.createTextNode(text.slice(at)));
+    if (found.more) { fragment.appendChild(document.createTextNode("\u2026")); }
+    return fragment;
   }
 
   /* Text with the words that make a matched term marked (engine.marks), from text nodes and

@@ -128,3 +128,23 @@ test("sort=date and a filter with no query: newest first", async () => {
   }
   assert.ok(days.length > 50);
 });
+
+test("the excerpt is the stretch of the abstract around the match, whole words, marked", async () => {
+  const { engine, loaded } = open();
+  const { word, slug } = expected.deep;
+  const found = await engine.find(word);
+  await engine.rows(found.hits);
+  const hit = found.hits.find((one) => engine.row(one.ref)[1] === slug);
+  assert.ok(hit, `${word} finds ${slug}`);
+  assert.ok(!engine.row(hit.ref)[3].toLowerCase().includes(word));  // the row's start does not show it
+  assert.ok(!loaded.some((file) => file.includes("/text-")));  // abstracts load only when asked
+  const excerpt = await engine.excerpt(hit);
+  assert.equal(loaded.filter((file) => file.includes("/text-")).length, 1);
+  assert.ok(excerpt.start > 0 && excerpt.marks.length >= 1, JSON.stringify(excerpt));
+  const words = excerpt.text.split(/\s+/).filter(Boolean).length;
+  assert.ok(words >= 10 && words <= 32, `${words} words`);
+  for (const [start, end] of excerpt.marks) { assert.match(excerpt.text.slice(start, end).toLowerCase(), new RegExp("^" + word.slice(0, 5))); }
+  // a result matched by its title alone has no excerpt: its row's start stays
+  const titled = await engine.find("title:wasserstein");
+  assert.equal(await engine.excerpt(titled.hits[0]), null);
+});
