@@ -214,7 +214,7 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
     store.save()
     result = None  # what write_site returned: once set, the new site is in place
     try:
-        with Forked(lambda: search_index(catalog, reuse, tagging)) as search, Forked(saving(store, exports.files)) as exported, \
+        with Forked(saving(store, lambda: search_index(catalog, reuse, tagging, store))) as search, Forked(saving(store, exports.files)) as exported, \
                 Forked(saving(store, lambda: related_stage(catalog, store))) as related:
             renderer = SiteRenderer(catalog, config, theme, tuple(pages), tagging=tagging,
                                     related=lambda: clock.wait("related", related.value), compiled=cache.templates)
@@ -318,11 +318,11 @@ def related_stage(catalog: Catalog, store: Store) -> list[dict[str, tuple[str, .
     return [related_papers(catalog.papers, memory=store.memory("related"))]
 
 
-def search_index(catalog: Catalog, reuse: Mapping[str, str], tagging: Tagging) -> Iterator[OutputFile]:
+def search_index(catalog: Catalog, reuse: Mapping[str, str], tagging: Tagging, store: Store) -> Iterator[OutputFile]:
     """The search stage, imported (numpy, lunr) in the forked process that runs it."""
     from generator.search import search_files
 
-    return search_files(catalog, reuse, tagging)
+    return search_files(catalog, reuse, tagging, store)
 
 
 def read_dumps(folder: Path, config: SiteConfig, prints: Fingerprint,

@@ -48,11 +48,15 @@ is blocked on file:// pages; doc numbers inside a segment count from its start):
                               taxonomy's topics as [slug, name] pairs
   search/seg-S-E.js           segment(S, {documents, lengths: per field, each doc's term count,
                               trailing zeros left out (a segment with no authors has []);
-                              sums: per field; buckets: [[first key, bytes], ...]})
+                              sums: per field; buckets: [[first key, bytes, positions' bytes], ...]})
   search/terms-S-E-B.js       terms(S, B, [[term, title postings, abstract postings, author
                               postings], ...]), trailing empty postings left out (most terms
                               are in no author's name: their rows are as without the field);
                               postings flat: (doc gap << 1 | tf > 1), then tf when above 1
+  search/pos-S-E-B.js         positions(S, B, [[title, abstract, author positions], ...]): a row
+                              per row of terms-S-E-B, without the term; per posting its tf
+                              word positions (its first, then gaps), flat: what a quoted phrase
+                              needs to check that its words are in order and together
   search/facets-S-E.js        facets(S, {days: each doc's dated appearances as days since
                               1970-01-01, ascending; topics: each doc's topics as numbers into
                               meta's topics}): what sorting by date and the topic and date
@@ -68,6 +72,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date
 from array import array
 from itertools import chain
@@ -81,7 +86,8 @@ from generator.catalog import Appearance, Catalog, Paper
 from generator.topics import Tagging, Taxonomy
 from generator.metadata import short_authors
 from generator.output import OutputFile
-from generator.searchindex import BOOSTS, FIELDS, FORMAT, K1, KEY_CHARS, B, encode_segment, script
+from generator.searchindex import BOOSTS, FIELDS, FORMAT, K1, KEY_CHARS, B, encode_segment, script, utf16_order
+from generator.store import Store
 from generator.theme import long_date
 from generator.workers import forked_map
 
@@ -90,6 +96,8 @@ BLOCK_MIN = 64  # this size, and a last block of fewer
 DOCS_PER_CHUNK = 32
 TEXT_CHUNK = 8  # abstracts per text file: loaded for the results on screen, for their excerpts
 SNIPPET_CHARS = 240
+DICTIONARY_MIN = 3  # characters: a shorter term is no near spelling of a word of five letters
+LETTERS = re.compile(r"[^\W\d_]+\Z")  # dictionary terms: words of letters only (no "(4.3%", "gpt4")
 PARALLEL_MIN_DOCS = 2 * SEGMENT_DOCS  # analyse in forked workers from this many stale documents
 
 
@@ -135,7 +143,8 @@ def segments(count: int) -> list[range]:
 
 def segment_paths(segment: range, buckets: int) -> list[str]:
     name = f"{segment.start}-{segment.stop}"
-    return [f"search/seg-{name}.js"] + [f"search/terms-{name}-{bucket}.js" for bucket in range(buckets)]
+    return ([f"search/seg-{name}.js"] + [f"search/terms-{name}-{bucket}.js" for bucket in range(buckets)]
+            + [f"search/pos-{name}-{bucket}.js" for bucket in range(buckets)])
 
 
 CODE_VERSION = hashlib.blake2b(Path(__file__).read_bytes() + Path(searchindex.__file__).read_bytes()
@@ -178,7 +187,8 @@ def snippet(text: str) -> str:
 
 
 def reusable(previous: Mapping[str, str], segment: range, key: str) -> list[OutputFile] | None:
-    """The segment's files as the last build recorded them, if all of them carry this key.
+    """The segment's files as the last build recorded them, if all of them carry this key
+    (the caller also needs the segment's vocabulary from the store).
 
     A segment's files all carry `<key>.<bucket count>`, so the head's key says how many
     bucket files there must be."""
@@ -194,16 +204,35 @@ def reusable(previous: Mapping[str, str], segment: range, key: str) -> list[Outp
 
 
 def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
-                 tagging: Tagging | None = None) -> Iterator[OutputFile]:
-    """The whole search index: meta, each segment's head, buckets and facets, and result-row chunks.
+                 tagging: Tagging | None = None, store: Store | None = None) -> Iterator[OutputFile]:
+    """The whole search index: meta, each segment's head, buckets and facets, result-row
+    chunks, abstracts and the term dictionary.
 
     `previous` maps each path of the last build to the key it recorded: a segment whose files
-    all carry the key it would have now is yielded with data=None and not analysed again."""
+    all carry the key it would have now, and whose vocabulary the store kept, is yielded with
+    data=None and not analysed again."""
     previous = previous or {}
     tagging = tagging or Tagging(Taxonomy(), {})
+    vocabularies = (store or Store()).memory("search-vocabulary")
     papers = document_order(catalog)
     texts = document_texts(papers)
     cuts = segments(len(papers))
+    keys = [segment_key(segment, texts[segment.start:segment.stop]) for segment in cuts]
+    kept: dict[range, list[OutputFile]] = {}
+    counted: dict[range, bytes] = {}
+    for segment, key in zip(cuts, keys):
+        reused, known = reusable(previous, segment, key), vocabularies.get(key)
+        if reused is not None and known is not None:
+            kept[segment], counted[segment] = reused, known
+    stale = [(segment, key) for segment, key in zip(cuts, keys) if segment not in kept]
+    made: dict[range, list[OutputFile]] = {}
+    for (segment, key), (files, vocabulary) in zip(stale, encoded(texts, [segment for segment, _ in stale])):
+        buckets = (len(files) - 1) // 2
+        recorded = f"{key}.{buckets}"
+        made[segment] = [OutputFile(path, data, recorded) for path, data in zip(segment_paths(segment, buckets), files)]
+        counted[segment] = vocabulary
+        vocabularies.put(key, vocabulary)
+    dictionary = term_dictionary([counted[segment] for segment in cuts])
     meta = {
         "format": FORMAT,
         "fields": list(FIELDS),
@@ -216,23 +245,31 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
         "textChunk": TEXT_CHUNK,
         "segments": [[segment.start, segment.stop] for segment in cuts],
         "topics": [[topic.slug, topic.name] for topic in tagging.taxonomy.topics],
+        "words": sorted(dictionary),
     }
     yield OutputFile("search/meta.js", script("meta", meta))
     yield from facet_files(papers, cuts, tagging, previous)
-    keys = [segment_key(segment, texts[segment.start:segment.stop]) for segment in cuts]
-    stale: list[tuple[range, str]] = []
-    for segment, key in zip(cuts, keys):
-        reused = reusable(previous, segment, key)
-        if reused is None:
-            stale.append((segment, key))
-        else:
-            yield from reused
-    for (segment, key), files in zip(stale, encoded(texts, [segment for segment, _ in stale])):
-        recorded = f"{key}.{len(files) - 1}"
-        for path, data in zip(segment_paths(segment, len(files) - 1), files):
-            yield OutputFile(path, data, recorded)
+    for segment in cuts:
+        yield from kept.get(segment) or made[segment]
     yield from row_chunks(catalog, papers, dict(zip(cuts, keys)), previous)
     yield from text_chunks(papers, previous)
+    for length, rows in sorted(dictionary.items()):
+        yield kept_or_made(f"search/words-{length}.js", rows, previous, lambda: script("words", length, rows))
+
+
+def term_dictionary(vocabularies: list[bytes]) -> dict[int, list[list]]:
+    """Every term of letters with the documents that have it, by its length in characters
+    (from DICTIONARY_MIN), in JavaScript's order: what a word's near spellings are looked up in
+    (a query loads the lengths a near spelling can have)."""
+    counts: dict[str, int] = {}
+    for vocabulary in vocabularies:
+        for term, count in json.loads(vocabulary):
+            counts[term] = counts.get(term, 0) + count
+    by_length: dict[int, list[list]] = {}
+    for term in sorted(counts, key=utf16_order):
+        if len(term) >= DICTIONARY_MIN and LETTERS.match(term):
+            by_length.setdefault(len(term), []).append([term, counts[term]])
+    return by_length
 
 
 def row_chunks(catalog: Catalog, papers: list[Paper], keys: dict[range, str],
@@ -292,10 +329,10 @@ def facet_files(papers: list[Paper], cuts: list[range], tagging: Tagging,
                            lambda: script("facets", segment.start, facets))
 
 
-def _encode(texts: list[tuple[str, ...]], segment: range) -> list[bytes]:
+def _encode(texts: list[tuple[str, ...]], segment: range) -> tuple[list[bytes], bytes]:
     return encode_segment(segment, texts[segment.start:segment.stop])
 
 
-def encoded(texts: list[tuple[str, ...]], stale: list[range]) -> Iterator[list[bytes]]:
+def encoded(texts: list[tuple[str, ...]], stale: list[range]) -> Iterator[tuple[list[bytes], bytes]]:
     """Each stale segment's files, in order: in forked workers when there is enough to do."""
     return forked_map(_encode, stale, texts, enough=sum(map(len, stale)) >= PARALLEL_MIN_DOCS)

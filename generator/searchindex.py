@@ -19,7 +19,7 @@ from lunr.stemmer import porter_stemmer
 from lunr.stop_word_filter import WORDS as STOP_WORDS
 from lunr.trimmer import full_re as TRIM
 
-FORMAT = 3  # of the files below; part of every segment's key (3: the author field)
+FORMAT = 4  # of the files below; part of every segment's key (3: the author field; 4: word positions)
 FIELDS = ("title", "abstract", "author")  # author last: rows leave out trailing empty postings
 # Author 5, between title (10) and abstract (1): a name matched is a deliberate search for a
 # person, so it ranks well above a word somewhere in an abstract, but a surname that is also a
@@ -29,7 +29,8 @@ FIELDS = ("title", "abstract", "author")  # author last: rows leave out trailing
 # much in a title as in an author list.
 BOOSTS = {"title": 10, "abstract": 1, "author": 5}
 K1, B = 1.2, 0.75  # lunr's BM25 defaults
-SEPARATORS = re.compile("[ \t\n\r\f\v\xa0-]+")  # lunr.py's tokenizer splits on exactly these
+SEPARATOR_CHARS = " \t\n\r\f\v\xa0-"  # lunr.py's tokenizer splits on exactly these
+SEPARATORS = re.compile(f"[{SEPARATOR_CHARS}]+")
 KEY_CHARS = 3  # a term's key: its first three characters; a key's terms share one bucket
 BUCKET_BYTES = 24_000  # a bucket holds whole keys up to this much (a bigger key, alone)
 SCRIPT = "paperdigestSearch.{kind}({args});\n"
@@ -52,7 +53,8 @@ class Analyzer:
         self.stems: dict[str, str] = {}  # trimmed word -> stem
 
     def term_ids(self, text: str) -> list[int]:
-        tokens = SEPARATORS.split(text.lower())
+        # (no empty first token: a word's position is its number among the tokens, as lunr's "index")
+        tokens = SEPARATORS.split(text.lower().lstrip(SEPARATOR_CHARS))
         found = list(map(self.token_ids.get, tokens))  # C-speed; new tokens come back None
         if None in found:
             for position, term_id in enumerate(found):
@@ -87,13 +89,17 @@ class SegmentIndex:
 
     The postings of term t in field f are positions bounds[t*F+f] to bounds[t*F+f+1] of docs
     (ascending, counted from the segment's start) and tfs. lengths[doc, field] is the number
-    of terms lunr counts in that field (tokens left after the pipeline)."""
+    of terms lunr counts in that field (tokens left after the pipeline). Posting i's word
+    positions (ascending; a word's number among its field's tokens, stop words included, as
+    lunr's tokenizer numbers them in its "index" metadata) are positions[starts[i]:starts[i+1]]."""
 
     terms: list[str]
     bounds: np.ndarray
     docs: np.ndarray
     tfs: np.ndarray
     lengths: np.ndarray
+    positions: np.ndarray
+    starts: np.ndarray
 
     def span(self, term: int, field: int) -> slice:
         at = term * len(FIELDS) + field
@@ -116,18 +122,23 @@ def index_segment(texts: Sequence[tuple[str, ...]], analyzer: Analyzer | None = 
     assert len(counts) == len(texts) * width, "every document has every field"
     ids = np.frombuffer(tokens, dtype=np.int64)
     slot = np.repeat(np.arange(len(texts) * width, dtype=np.int64), counts)
+    firsts = np.cumsum(counts) - np.asarray(counts, dtype=np.int64)
+    position = np.arange(len(ids), dtype=np.int64) - np.repeat(firsts, counts)
     kept = ids != STOP
-    ids, slot = ids[kept], slot[kept]
+    ids, slot, position = ids[kept], slot[kept], position[kept]
     lengths = np.bincount(slot, minlength=len(texts) * width).reshape(len(texts), width)
     present = np.unique(ids)
     names = analyzer.terms
     terms = sorted((names[term] for term in present.tolist()), key=utf16_order)
     rank = np.zeros(len(names), dtype=np.int64)  # analyzer id -> position in JavaScript order
     rank[[analyzer.ids[term] for term in terms]] = np.arange(len(terms))
-    keys, tfs = np.unique((rank[ids] * width + slot % width) * documents + slot // width, return_counts=True)
+    posting = (rank[ids] * width + slot % width) * documents + slot // width
+    keys, tfs = np.unique(posting, return_counts=True)
     term_field, docs = np.divmod(keys, documents)
     bounds = np.searchsorted(term_field, np.arange(len(terms) * width + 1))
-    return SegmentIndex(terms, bounds, docs, tfs, lengths)
+    positions = position[np.lexsort((position, posting))]  # by posting (as keys), then position
+    starts = np.concatenate(([0], np.cumsum(tfs)))
+    return SegmentIndex(terms, bounds, docs, tfs, lengths, positions, starts)
 
 
 def posting_codes(index: SegmentIndex) -> tuple[list[int], np.ndarray]:
@@ -146,6 +157,16 @@ def posting_codes(index: SegmentIndex) -> tuple[list[int], np.ndarray]:
     return codes.tolist(), index.bounds + shift[index.bounds]
 
 
+def position_codes(index: SegmentIndex) -> list[int]:
+    """Every posting's word positions as positions files write them, flat, in posting order:
+    the first position, then the gaps to the next ones (a posting has tf of them)."""
+    codes = index.positions.copy()
+    codes[1:] -= index.positions[:-1]
+    firsts = index.starts[:-1]
+    codes[firsts] = index.positions[firsts]
+    return codes.tolist()
+
+
 def key_of(term: str) -> str:
     return term[:KEY_CHARS]
 
@@ -156,27 +177,53 @@ def utf16_order(text: str) -> bytes:
     return text.encode("utf-16-be", "surrogatepass")
 
 
-def encode_segment(segment: range, texts: Sequence[tuple[str, ...]]) -> list[bytes]:
-    """A segment's files: its head, then its buckets (see segment_paths)."""
-    index = index_segment(texts)
-    codes, bounds = posting_codes(index)
-    width, at = len(FIELDS), bounds.tolist()
-    rows = [[name] for name in index.terms]
+def field_rows(index: SegmentIndex, codes: list[int], bounds: list[int], named: bool) -> list[list]:
+    """Per term, its flat codes per field (sliced at bounds: each (term, field) list's start),
+    trailing empty fields left out; the term first when named."""
+    width = len(FIELDS)
+    rows: list[list] = [[name] if named else [] for name in index.terms]
     for field in range(width):
         for term, row in enumerate(rows):
-            row.append(codes[at[term * width + field]:at[term * width + field + 1]])
+            row.append(codes[bounds[term * width + field]:bounds[term * width + field + 1]])
     for row in rows:
         while not row[-1]:  # a term has postings in some field, so this stops at the term's last
             row.pop()
+    return rows
+
+
+def vocabulary(index: SegmentIndex) -> bytes:
+    """The segment's terms with the number of its documents that have each (in any field), as
+    JSON: [[term, documents], ...], what the term dictionary (search.py) adds up over segments."""
+    width = len(FIELDS)
+    documents = int(index.docs.max()) + 1 if len(index.docs) else 1
+    term_of = np.repeat(np.arange(len(index.bounds) - 1) // width, np.diff(index.bounds))
+    pairs = np.unique(term_of * documents + index.docs)
+    counts = np.bincount(pairs // documents, minlength=len(index.terms)).tolist()
+    return json.dumps([[term, count] for term, count in zip(index.terms, counts)], separators=(",", ":")).encode()
+
+
+def encode_segment(segment: range, texts: Sequence[tuple[str, ...]]) -> tuple[list[bytes], bytes]:
+    """A segment's files: its head, its buckets, then each bucket's positions (see segment_paths);
+    and its vocabulary.
+
+    A positions file has a row for each row of its bucket, in the same order, without the
+    term: only a quoted phrase loads it."""
+    index = index_segment(texts)
+    codes, bounds = posting_codes(index)
+    width = len(FIELDS)
+    rows = field_rows(index, codes, bounds.tolist(), named=True)
+    where = field_rows(index, position_codes(index), index.starts[index.bounds].tolist(), named=False)
     buckets = cut_buckets(index.terms, row_sizes(index.terms, codes, bounds))
     files = [script("terms", segment.start, number, rows[bucket.start:bucket.stop]) for number, bucket in enumerate(buckets)]
+    positions = [script("positions", segment.start, number, where[bucket.start:bucket.stop]) for number, bucket in enumerate(buckets)]
     head = {
         "documents": len(texts),
         "lengths": [without_trailing_zeros(index.lengths[:, field].tolist()) for field in range(width)],
         "sums": [int(index.lengths[:, field].sum()) for field in range(width)],
-        "buckets": [[key_of(index.terms[bucket.start]) if bucket else "", len(data)] for bucket, data in zip(buckets, files)],
+        "buckets": [[key_of(index.terms[bucket.start]) if bucket else "", len(data), len(near)]
+                    for bucket, data, near in zip(buckets, files, positions)],
     }
-    return [script("segment", segment.start, head)] + files
+    return [script("segment", segment.start, head)] + files + positions, vocabulary(index)
 
 
 def without_trailing_zeros(values: list[int]) -> list[int]:

@@ -47,6 +47,11 @@ def tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+# The search engine's scripts, in the order search.html loads them (search.js, the UI, after them).
+ENGINE_SCRIPTS = ("assets/search-index.js", "assets/search-query.js", "assets/search-spelling.js",
+                  "assets/search-filters.js",
+                  "assets/search-engine.js")
+
 # An engine of the test's own in an open search page (search-engine.js's public API: the page's
 # scripts carry no test hooks), over the index that page names; it takes over the global the
 # index files call. `ENGINE + ".find(q)"` in page.evaluate gives the engine's answer.

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
-from support import SEEDS, dump, make_content
+from support import ENGINE_SCRIPTS, SEEDS, dump, make_content
 
 from generator.build import BuildOptions, build
 from generator.catalog import paper_key
@@ -265,7 +265,7 @@ def test_other_pages_never_load_search_assets(seeds_site, page, where):
     page.wait_for_load_state("load")
     assert any(url.endswith("/assets/style.css") for url in urls)  # requests are being recorded
     assert search_requests(urls) == []
-    assert not any(url.endswith(("/assets/search.js", "/assets/search-engine.js")) for url in urls)
+    assert not any(url.endswith(("/assets/search.js", *(f"/{script}" for script in ENGINE_SCRIPTS))) for url in urls)
     assert page.problems == []
 
 

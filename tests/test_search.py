@@ -7,28 +7,34 @@ the real search.js and lunr.js in Chromium against lunr.py."""
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import math
 import re
 import shutil
+import tempfile
+from itertools import accumulate
 from pathlib import Path
 
 import pytest
-from lunr import lunr
+from lunr import get_default_builder, lunr
 from lunr.index import Index
 from lunr.pipeline import Pipeline
-from lunr.query import Query
 from lunr.stemmer import stemmer
 from lunr.token_set import TokenSet
-from lunr.trimmer import full_re as TRIM
 from lunr.vector import Vector
 from support import ENGINE, SEEDS, dump
 
+import page_query
+
 import generator.search as search
 import generator.searchindex as searchindex
+from generator.cache import Cache
 from generator.catalog import build_catalog, paper_key
 from generator.parse import parse_dump
 from generator.search import BOOSTS, FIELDS, document_order, document_texts, search_files, segments, snippet
+from generator.store import Store
 from generator.searchindex import index_segment, key_of, utf16_order
 
 CALL = re.compile(r"^paperdigestSearch\.(\w+)\((.*)\);\n$", re.DOTALL)
@@ -48,11 +54,16 @@ def seed_texts() -> list[tuple[str, ...]]:
     return document_texts(document_order(seed_catalog()))
 
 
-def lunr_py_index(texts):
-    """The reference: lunr.py's own Builder over the same documents and fields."""
+def lunr_py_index(texts, metadata=()):
+    """The reference: lunr.py's own Builder over the same documents and fields (keeping these
+    token metadata: "index" is each token's number in its field)."""
     documents = [{"id": str(n), **dict(zip(FIELDS, fields, strict=True))} for n, fields in enumerate(texts)]
     fields = [{"field_name": field, "boost": BOOSTS[field]} for field in FIELDS]
-    return lunr(ref="id", fields=fields, documents=documents)
+    builder = get_default_builder()
+    builder.metadata_whitelist = list(metadata)
+    index = lunr(ref="id", fields=fields, documents=documents, builder=builder)
+    index.texts = list(texts)  # for phrases (page_query.py)
+    return index
 
 
 def read_call(data: bytes):
@@ -65,8 +76,17 @@ def site_files(site: Path) -> dict[str, bytes]:
     return {f"search/{path.name}": path.read_bytes() for path in (site / "search").iterdir()}
 
 
+@functools.cache
+def remembering() -> Store:
+    """One store for the tests, backed by a real cache in a temporary folder: a segment is
+    reused only when the store kept its vocabulary, as between two builds."""
+    folder = Path(tempfile.mkdtemp(prefix="paperdigest-store-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return Store(Cache(folder / "site"))
+
+
 def made_files(catalog, previous=None) -> dict[str, object]:
-    return {file.path: file for file in search_files(catalog, previous)}
+    return {file.path: file for file in search_files(catalog, previous, store=remembering())}
 
 
 class Files:
@@ -76,7 +96,7 @@ class Files:
         self.files = files
         kind, (self.meta,) = read_call(files["search/meta.js"])
         assert kind == "meta"
-        self.heads, self.buckets = {}, {}
+        self.heads, self.buckets, self.where = {}, {}, {}
         for start, end in self.meta["segments"]:
             kind, (number, head) = read_call(files[f"search/seg-{start}-{end}.js"])
             assert (kind, number) == ("segment", start) and head["documents"] == end - start
@@ -85,6 +105,9 @@ class Files:
                 kind, (number, at, rows) = read_call(files[f"search/terms-{start}-{end}-{bucket}.js"])
                 assert (kind, number, at) == ("terms", start, bucket)
                 self.buckets[start, bucket] = rows
+                kind, (number, at, where) = read_call(files[f"search/pos-{start}-{end}-{bucket}.js"])
+                assert (kind, number, at, len(where)) == ("positions", start, bucket, len(rows))
+                self.where[start, bucket] = where
         self.lengths = [[n for start, end in self.meta["segments"]
                          for n in padded(self.heads[start]["lengths"][slot], end - start)] for slot in range(len(FIELDS))]
         sums = [sum(head["sums"][slot] for head in self.heads.values()) for slot in range(len(FIELDS))]
@@ -108,6 +131,23 @@ class Files:
         for fields in found.values():
             for postings in fields:
                 postings.sort()
+        return found
+
+    def positions(self) -> dict[tuple[str, str, int], list[int]]:
+        """(term, field, doc) -> the word positions of that posting, decoded as search.js decodes
+        a positions row beside its bucket's row (per posting, tf of them: the first, then gaps)."""
+        found = {}
+        for (start, bucket), rows in self.buckets.items():
+            for row, where in zip(rows, self.where[start, bucket]):
+                assert len(where) == len(row) - 1 and where[-1], (row[0], where)
+                for slot, field in enumerate(FIELDS):
+                    codes, gaps, doc, at = (row[1 + slot] if 1 + slot < len(row) else []), \
+                        (where[slot] if slot < len(where) else []), start, 0
+                    for code in gaps_of(codes):
+                        doc += code[0]
+                        found[row[0], field, doc] = list(accumulate(gaps[at:at + code[1]]))
+                        at += code[1]
+                    assert at == len(gaps)
         return found
 
     def scores(self, rounding) -> dict[tuple[str, str, int], float]:
@@ -150,6 +190,14 @@ class Files:
             assert (kind, chunk) == ("docs", number)
             found += data
         return found
+
+
+def gaps_of(codes: list[int]):
+    """A postings list's (doc gap, tf) pairs."""
+    at = 0
+    while at < len(codes):
+        yield codes[at] // 2, codes[at + 1] if codes[at] % 2 else 1
+        at += 2 if codes[at] % 2 else 1
 
 
 def padded(lengths: list[int], documents: int) -> list[int]:
@@ -213,6 +261,19 @@ QUERIES = ["wasserstein", "fenics", "diffusion models", "title:grokking", "diffu
            "+neural -network", "optimal transport", "abstract:benchmark", "llms", "reinforcement~1"]
 
 
+def test_word_positions_are_lunr_py_builders_token_numbers(files):
+    """Every posting's positions (what a quoted phrase checks) are the "index" metadata lunr.py's
+    Builder records for the term's tokens: each a token's number in its field, stop words and
+    empty tokens counted, in order."""
+    reference = lunr_py_index(seed_texts(), metadata=["index"])
+    expected = {(term, field, int(doc)): sorted(data["index"])
+                for term, posting in reference.inverted_index.items() if term != "_index"
+                for field in FIELDS for doc, data in posting[field].items()}
+    found = files.positions()
+    assert found == expected
+    assert any(len(where) > 1 and where[0] > 0 for where in found.values())
+
+
 @pytest.mark.parametrize("query", QUERIES)
 def test_queries_over_the_stored_frequencies_rank_exactly_as_lunr_py(files, reference, query):
     expected = [(hit["ref"], hit["score"]) for hit in reference.search(query)]
@@ -265,19 +326,19 @@ def test_segments_depend_on_the_count_alone_and_appending_keeps_earlier_ones():
 
 def bucket_of(head, key: str) -> int:
     """search.js's routing: the last bucket whose first key is not after the key."""
-    return max([0] + [n for n, (first, _) in enumerate(head["buckets"]) if n and utf16_order(first) <= utf16_order(key)])
+    return max([0] + [n for n, (first, _, _) in enumerate(head["buckets"]) if n and utf16_order(first) <= utf16_order(key)])
 
 
 def test_buckets_split_only_between_keys_and_every_term_routes_to_its_bucket(small_segments):
     files = Files(small_segments)
     assert len(files.heads) == 5 and len(files.buckets) > 20  # 232 = 3 x 64 + 32 + 8
     for start, head in files.heads.items():
-        firsts = [first for first, _ in head["buckets"]]
+        firsts = [first for first, _, _ in head["buckets"]]
         assert firsts == sorted(firsts, key=utf16_order) and len(set(firsts)) == len(firsts)
         terms = []
-        for bucket, (first, size) in enumerate(head["buckets"]):
-            rows = files.buckets[start, bucket]
-            assert size == len(small_segments[f"search/terms-{start}-{start + head['documents']}-{bucket}.js"])
+        for bucket, (first, size, near) in enumerate(head["buckets"]):
+            rows, name = files.buckets[start, bucket], f"{start}-{start + head['documents']}-{bucket}.js"
+            assert size == len(small_segments[f"search/terms-{name}"]) and near == len(small_segments[f"search/pos-{name}"])
             assert rows and key_of(rows[0][0]) == first
             assert size <= 3000 + 40 or len({key_of(row[0]) for row in rows}) == 1  # whole keys up to the size
             assert all(bucket_of(head, key_of(row[0])) == bucket for row in rows)
@@ -338,7 +399,7 @@ def test_reuse_needs_every_file_of_a_segment_with_its_key():
     del keys["search/terms-0-128-1.js"]
     keys["search/seg-128-192.js"] = "0" * 32 + ".2"
     again = made_files(catalog, keys)
-    index = [path for path in again if "/seg-" in path or "/terms-" in path]
+    index = [path for path in again if "/seg-" in path or "/terms-" in path or "/pos-" in path]
     assert all(again[path].data == old[path].data for path in index if "-0-128" in path or "-128-192" in path)
     assert all(again[path].data is None for path in index if "-192-232" in path)
     # facets and text chunks have keys of their own: a segment's index remade leaves them be
@@ -389,21 +450,11 @@ BROWSER_QUERIES = ["title:grokking", "diffus*", "fenics", "wasserstein", "diffus
                    "Reinforcement Learning", "graph ne", "neural n", "title:diffusion^3 model~1", "model", "learning",
                    "-network", "-model -learn", "+model +learn", "+title:model language", "title:model -abstract:learn",
                    "+zzzz model", "the", "language models for reasoning", "a*"]
-LUNR_SYNTAX = re.compile(r"[:~*^]|(^|\s)[+\-]")  # as search.js
 
 
-def as_the_page_asks(index, text: str):
-    """lunr.py's results for the query search.js builds from the text: lunr syntax as written;
-    plain words each through the pipeline, and the last one (of 3+ letters) also as a prefix."""
-    if LUNR_SYNTAX.search(text):
-        return index.search(text)
-    words = [word for word in (TRIM.sub(r"\1", token) for token in re.split(r"[\s\-]+", text.lower())) if word]
-    query = index.create_query()
-    for position, word in enumerate(words):
-        query.term(word, use_pipeline=True)
-        if position == len(words) - 1 and len(word) >= 3:
-            query.term(word, use_pipeline=False, wildcard=Query.WILDCARD_TRAILING, boost=0.5)
-    return index.query(query)
+def as_the_page_asks(index, text: str) -> list[dict]:
+    """lunr.py's hits for the query the page builds from the text (page_query.py)."""
+    return page_query.as_the_page_asks(index, text, getattr(index, "texts", None)).hits
 
 
 @pytest.mark.parametrize("which", ["seeds site", "small segments"])

@@ -170,10 +170,10 @@ def test_row_sizes_are_the_bytes_each_bucket_file_holds(texts):
         part = texts[segment.start:segment.stop]
         index = searchindex.index_segment(part)
         sizes = searchindex.row_sizes(index.terms, *searchindex.posting_codes(index))
-        files = searchindex.encode_segment(segment, part)
+        files, _ = searchindex.encode_segment(segment, part)
         buckets = searchindex.cut_buckets(index.terms, sizes)
-        assert len(files) == 1 + len(buckets)
-        for number, (bucket, data) in enumerate(zip(buckets, files[1:])):
+        assert len(files) == 1 + 2 * len(buckets)  # the head, the buckets, their positions
+        for number, (bucket, data) in enumerate(zip(buckets, files[1:1 + len(buckets)])):
             frame = len(f"paperdigestSearch.terms({segment.start},{number},[]);\n")
             assert len(data) == frame + sum(sizes[bucket.start:bucket.stop]) - 1  # no comma after the last row
 

@@ -13,14 +13,18 @@ import subprocess
 import pytest
 from datetime import date
 
-from support import REPO
+from support import ENGINE_SCRIPTS, REPO
 from test_search import BROWSER_QUERIES, as_the_page_asks, reference_scores, seed_catalog
+
+import page_query
 
 from generator.search import document_order
 
 NODE_TESTS = REPO / "tests" / "js"
 MORE_QUERIES = ["wasserstein distance", "graph neural networks", "author:smith", "diffusion -image", "token*",
                 "+language +model reasoning", "title:transformer^2 attention"]
+PHRASE_AND_TYPO_QUERIES = ['"language model"', '"state of the art" -"language model"', 'title:"neural network" graph',
+                           "difusion", "wasserstien distance", "transformr", '"difusion model"', "alone"]
 
 
 def facets_of(site) -> tuple[list[set[str]], list[list[int]]]:
@@ -91,10 +95,11 @@ def filtered_answers(reference, site) -> list[dict]:
 
 def expected_answers(reference) -> dict:
     queries = []
-    for query in BROWSER_QUERIES + MORE_QUERIES:
-        hits = as_the_page_asks(reference, query)
-        queries.append({"query": query, "total": len(hits), "refs": [hit["ref"] for hit in hits[:50]],
-                        "scores": [hit["score"] for hit in hits[:50]]})
+    for query in BROWSER_QUERIES + MORE_QUERIES + PHRASE_AND_TYPO_QUERIES:
+        found = page_query.as_the_page_asks(reference, query, reference.texts)
+        queries.append({"query": query, "total": len(found.hits), "refs": [hit["ref"] for hit in found.hits[:50]],
+                        "scores": [hit["score"] for hit in found.hits[:50]], "fixes": found.fixes})
+    assert any(query["fixes"] for query in queries) and any('"' in query["query"] for query in queries)
     scores = reference_scores(reference)
     chosen = sorted({term for term, _, _ in scores})[::40]  # a spread of terms, all their postings
     postings: dict[str, dict[str, list]] = {term: {} for term in chosen}
@@ -113,7 +118,8 @@ def test_the_engine_in_node_answers_as_lunr_py(seeds_site, reference, tmp_path):
                                                                  "deep": {"word": word, "slug": slug}}), encoding="utf-8")
     result = subprocess.run([node, "--test", str(NODE_TESTS)], capture_output=True, text=True, timeout=300,
                             env={"PATH": "/usr/bin:/bin", "PAPERDIGEST_SITE": str(seeds_site),
-                                 "PAPERDIGEST_EXPECTED": str(answers)})
+                                 "PAPERDIGEST_EXPECTED": str(answers),
+                                 "PAPERDIGEST_SCRIPTS": json.dumps(ENGINE_SCRIPTS)})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "# fail 0" in result.stdout and "# pass 9" in result.stdout, result.stdout
 

@@ -11,6 +11,7 @@ import vm from "node:vm";
 const site = process.env.PAPERDIGEST_SITE;
 const expected = JSON.parse(fs.readFileSync(process.env.PAPERDIGEST_EXPECTED, "utf-8"));
 const LUNR = "assets/vendor/lunr-2.3.9/lunr.min.js";
+const SCRIPTS = JSON.parse(process.env.PAPERDIGEST_SCRIPTS);  // tests/support.py's ENGINE_SCRIPTS
 
 function open(root = site) {
   const context = vm.createContext({});
@@ -19,7 +20,7 @@ function open(root = site) {
     loaded.push(file);
     vm.runInContext(fs.readFileSync(path.join(root, file), "utf-8"), context, { filename: file });
   };
-  run("assets/search-engine.js");
+  for (const script of SCRIPTS) { run(script); }
   const engine = context.paperdigestEngine.create({
     metaFile: "search/meta.js", lunrFile: LUNR, lunr: () => context.lunr,
     load: (src) => new Promise((resolve) => { run(src); resolve(); }),
@@ -33,10 +34,10 @@ const plain = (value) => JSON.parse(JSON.stringify(value));  // the engine's obj
 
 test("nothing loads until there is something to search", () => {
   const { loaded } = open();
-  assert.deepEqual(loaded, ["assets/search-engine.js"]);
+  assert.deepEqual(loaded, SCRIPTS);
 });
 
-test("every query: lunr.py's count, first 50 refs and scores", async () => {
+test("every query (phrases and typos too): lunr.py's count, first 50 refs, scores and near spellings", async () => {
   const { engine } = open();
   assert.ok(expected.queries.length >= 20);
   for (const want of expected.queries) {
@@ -44,6 +45,7 @@ test("every query: lunr.py's count, first 50 refs and scores", async () => {
     assert.equal(found.total, want.total, want.query);
     assert.deepEqual(plain(found.hits.map((hit) => hit.ref)), want.refs, want.query);
     assert.deepEqual(plain(found.hits.map((hit) => rounded(hit.score))), want.scores.map(rounded), want.query);
+    assert.deepEqual(plain(found.fixes.map((fix) => fix.terms)), want.fixes, want.query);  // near spellings
   }
 });
 
@@ -92,7 +94,7 @@ test("rows and marks: each result's row, with the matched words marked", async (
 test("a query lunr cannot parse is null; an empty one matches nothing", async () => {
   const { engine } = open();
   assert.equal(await engine.find("title:"), null);
-  assert.deepEqual(plain(await engine.find("   ")), { total: 0, hits: [] });
+  assert.deepEqual(plain(await engine.find("   ")), { total: 0, hits: [], fixes: [] });
 });
 
 test("filters keep what papers.json says, and count what they keep", async () => {
