@@ -1,5 +1,6 @@
 /* paperdigest search page: the box, the results, the address and the keys. The engine
- * (search-engine.js, loaded before this file) finds and ranks; this file shows what it found,
+ * (search-engine.js with search-index.js, search-query.js and search-filters.js, loaded before
+ * this file) finds and ranks; this file shows what it found,
  * as DOM nodes with text only: nothing from the index is ever parsed as HTML. */
 (function () {
   "use strict";
@@ -73,6 +74,21 @@
     if (!found.total) { status.textContent = "No papers" + (text ? " match " + quoted : "") + where + "."; return; }
     status.textContent = found.total + subject + where
       + (found.total > MAX_RESULTS ? "; showing the " + best + MAX_RESULTS + "." : ".");
+  }
+
+  /* "including results for diffusion": the near spellings a misspelt word brought in, as the
+   * results write them. */
+  function noteFixes(found, request) {
+    engine.spellings(found).then(function (words) {
+      if (!words.length || request !== latest) { return; }
+      var note = element("span", "search-fixes", " Including results for ");
+      words.forEach(function (word, at) {
+        if (at) { note.appendChild(document.createTextNode(at === words.length - 1 ? " and " : ", ")); }
+        note.appendChild(element("em", "", word));
+      });
+      note.appendChild(document.createTextNode("."));
+      status.appendChild(note);
+    }).catch(function () { /* the results stand without the note */ });
   }
 
   function list(hits) {
@@ -164,6 +180,7 @@
           if (request !== latest) { return null; }
           show(text, found, chosen);
           list(first);
+          if (found.fixes.length && found.total) { noteFixes(found, request); }
           return engine.rows(rest);
         });
       })

@@ -1,0 +1,1 @@
+paperdigestSearch.words(13,[["chemiluminesc",1],["complementari",3],["deeparchitect",1],["electromagnet",1],["heteroscedast",1],["intercontinet",1],["mathematician",1],["neuroscientif",1],["nonstationari",1],["overparameter",1],["piezoresistor",1],["polylogarithm",1],["predominantli",1],["quasipolynomi",1],["significantli",30],["structureless",1]]);

@@ -1,0 +1,1 @@
+paperdigestSearch.words(15,[["correspondingli",1],["straightforward",4]]);

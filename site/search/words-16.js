@@ -1,0 +1,1 @@
+paperdigestSearch.words(16,[["elastoviscoplast",2]]);

@@ -1,0 +1,1 @@
+paperdigestSearch.words(17,[["magnetohydrodynam",1]]);

@@ -1,0 +1,1 @@
+paperdigestSearch.words(22,[["electroencephalographi",1]]);
