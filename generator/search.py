@@ -87,7 +87,7 @@ from generator.topics import Tagging, Taxonomy
 from generator.metadata import short_authors
 from generator.output import OutputFile
 from generator.searchindex import BOOSTS, FIELDS, FORMAT, K1, KEY_CHARS, B, encode_segment, script, utf16_order
-from generator.store import Store
+from generator.store import Memory, Store
 from generator.theme import long_date
 from generator.workers import forked_map
 
@@ -221,7 +221,7 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
     kept: dict[range, list[OutputFile]] = {}
     counted: dict[range, bytes] = {}
     for segment, key in zip(cuts, keys):
-        reused, known = reusable(previous, segment, key), vocabularies.get(key)
+        reused, known = reusable(previous, segment, key), remembered(vocabularies, key)
         if reused is not None and known is not None:
             kept[segment], counted[segment] = reused, known
     stale = [(segment, key) for segment, key in zip(cuts, keys) if segment not in kept]
@@ -255,6 +255,19 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
     yield from text_chunks(papers, previous)
     for length, rows in sorted(dictionary.items()):
         yield kept_or_made(f"search/words-{length}.js", rows, previous, lambda: script("words", length, rows))
+
+
+def remembered(vocabularies: Memory, key: str) -> bytes | None:
+    """A segment's vocabulary as the last build kept it, or None when it is missing or not a
+    list of [term, count] (a damaged entry is a miss: the segment is simply analysed again)."""
+    known = vocabularies.get(key)
+    try:
+        rows = json.loads(known) if known is not None else None
+    except ValueError:
+        return None
+    ok = isinstance(rows, list) and all(isinstance(row, list) and len(row) == 2 and isinstance(row[0], str)
+                                        and type(row[1]) is int for row in rows)
+    return known if ok else None
 
 
 def term_dictionary(vocabularies: list[bytes]) -> dict[int, list[list]]:

@@ -491,3 +491,24 @@ def test_chromium_scores_every_posting_as_lunr_py_builder(small_site, reference,
     assert all(abs(score - expected[posting]) <= 0.0010001 for posting, score in actual.items())
     assert sum(score != expected[posting] for posting, score in actual.items()) < len(actual) / 1000
     assert page.problems == []
+
+
+@pytest.mark.parametrize("damage", ["garbled", "not a vocabulary", "missing"])
+def test_a_damaged_vocabulary_is_a_miss_and_the_segment_is_made_again(tmp_path, damage):
+    """The store's vocabulary of a segment cut short, of another shape or gone: that segment is
+    analysed again (its files made, as a build from scratch makes them), the others reused."""
+    catalog, cache = seed_catalog(), Cache(tmp_path / "site")
+    old = {file.path: file for file in search_files(catalog, store=Store(cache))}
+    keys = {path: file.key for path, file in old.items()}
+    shelf = cache.root / "search-vocabulary"
+    victim = sorted(shelf.iterdir())[0]
+    if damage == "garbled":
+        victim.write_bytes(victim.read_bytes()[:40])
+    elif damage == "not a vocabulary":
+        cache.save_item("search-vocabulary", victim.name, b'{"terms": 3}')
+    else:
+        victim.unlink()
+    again = {file.path: file for file in search_files(catalog, keys, store=Store(Cache(tmp_path / "site")))}
+    remade = {path for path, file in again.items() if file.data is not None and re.match(r"search/(seg|terms|pos)-", path)}
+    assert remade and all(again[path].data == old[path].data for path in remade)
+    assert len({re.match(r"search/\w+-(\d+-\d+)", path).group(1) for path in remade}) == 1
