@@ -219,7 +219,7 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
     cuts = segments(len(papers))
     keys = [segment_key(segment, texts[segment.start:segment.stop]) for segment in cuts]
     kept: dict[range, list[OutputFile]] = {}
-    counted: dict[range, bytes] = {}
+    counted: dict[range, list] = {}  # each segment's vocabulary: [[term, documents], ...]
     for segment, key in zip(cuts, keys):
         reused, known = reusable(previous, segment, key), remembered(vocabularies, key)
         if reused is not None and known is not None:
@@ -230,7 +230,7 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
         buckets = (len(files) - 1) // 2
         recorded = f"{key}.{buckets}"
         made[segment] = [OutputFile(path, data, recorded) for path, data in zip(segment_paths(segment, buckets), files)]
-        counted[segment] = vocabulary
+        counted[segment] = json.loads(vocabulary)
         vocabularies.put(key, vocabulary)
     dictionary = term_dictionary([counted[segment] for segment in cuts])
     meta = {
@@ -257,9 +257,9 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
         yield kept_or_made(f"search/words-{length}.js", rows, previous, lambda: script("words", length, rows))
 
 
-def remembered(vocabularies: Memory, key: str) -> bytes | None:
-    """A segment's vocabulary as the last build kept it, or None when it is missing or not a
-    list of [term, count] (a damaged entry is a miss: the segment is simply analysed again)."""
+def remembered(vocabularies: Memory, key: str) -> list | None:
+    """A segment's vocabulary as the last build kept it, read, or None when it is missing or not
+    a list of [term, count] (a damaged entry is a miss: the segment is simply analysed again)."""
     known = vocabularies.get(key)
     try:
         rows = json.loads(known) if known is not None else None
@@ -267,16 +267,16 @@ def remembered(vocabularies: Memory, key: str) -> bytes | None:
         return None
     ok = isinstance(rows, list) and all(isinstance(row, list) and len(row) == 2 and isinstance(row[0], str)
                                         and type(row[1]) is int for row in rows)
-    return known if ok else None
+    return rows if ok else None
 
 
-def term_dictionary(vocabularies: list[bytes]) -> dict[int, list[list]]:
+def term_dictionary(vocabularies: list[list]) -> dict[int, list[list]]:
     """Every term of letters with the documents that have it, by its length in characters
     (from DICTIONARY_MIN), in JavaScript's order: what a word's near spellings are looked up in
     (a query loads the lengths a near spelling can have)."""
     counts: dict[str, int] = {}
     for vocabulary in vocabularies:
-        for term, count in json.loads(vocabulary):
+        for term, count in vocabulary:
             counts[term] = counts.get(term, 0) + count
     by_length: dict[int, list[list]] = {}
     for term in sorted(counts, key=utf16_order):

@@ -6,6 +6,7 @@ typo finds the papers with the word meant, and papers with the word as typed ran
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -132,7 +133,7 @@ def test_the_term_dictionary_counts_each_terms_papers():
     texts = document_texts(document_order(seed_catalog()))
     cuts = segments(len(texts))
     assert len(cuts) > 1
-    dictionary = term_dictionary([vocabulary(index_segment(texts[cut.start:cut.stop])) for cut in cuts])
+    dictionary = term_dictionary([json.loads(vocabulary(index_segment(texts[cut.start:cut.stop]))) for cut in cuts])
     brute: dict[str, set[int]] = {}
     reference = lunr_py_index(texts)
     for term, posting in reference.inverted_index.items():

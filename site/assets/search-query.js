@@ -94,7 +94,7 @@
       var fix = fixes && fixes[number], clause = query.clauses[number];
       if (!fix) { continue; }
       fix.candidates.forEach(function (candidate) {
-        query.term(candidate, { usePipeline: false, boost: clause.boost * FUZZY_BOOST, fields: clause.fields, fixes: number });
+        query.term(candidate, { usePipeline: false, boost: clause.boost * FUZZY_BOOST, fields: clause.fields });
       });
     }
   }

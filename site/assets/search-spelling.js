@@ -47,16 +47,10 @@
       return short;
     }
 
-    /* The lengths of index term a near spelling of each word can have. */
-    function lengthsFor(short) {
-      var lengths = {};
-      Object.keys(short).forEach(function (number) {
-        var size = Array.from(short[number].term).length;
-        for (var length = size - short[number].distance; length <= size + short[number].distance; length++) {
-          if (index.meta.words.indexOf(length) !== -1) { lengths[length] = true; }
-        }
-      });
-      return Object.keys(lengths);
+    /* The lengths of index term (of those the dictionary has) a word's near spellings can have. */
+    function lengthsOf(word) {
+      var size = Array.from(word.term).length;
+      return index.meta.words.filter(function (length) { return Math.abs(length - size) <= word.distance; });
     }
 
     /* A term dictionary as a lunr.TokenSet, made once per length. */
@@ -69,9 +63,9 @@
       return dictionaries[length];
     }
 
-    function nearest(word, lengths) {
+    function nearest(word) {
       var fuzzy = lunr().TokenSet.fromFuzzyString(word.term, word.distance), found = [];
-      lengths.forEach(function (length) { found = found.concat(dictionary(length).intersect(fuzzy).toArray()); });
+      lengthsOf(word).forEach(function (length) { found = found.concat(dictionary(length).intersect(fuzzy).toArray()); });
       found = found.filter(function (term) { return term !== word.term; });
       found.sort(function (a, b) { return ((counts[b] || 0) - (counts[a] || 0)) || (a < b ? -1 : 1); });
       return found.slice(0, MAX_FIXES);
@@ -81,12 +75,15 @@
      * distance, candidates }. The dictionaries of the lengths a near spelling can have load
      * for it. */
     function fixesFor(query, probes) {
-      var short = shortWords(query, probes), lengths = lengthsFor(short);
-      if (!lengths.length) { return Promise.resolve(null); }
-      return Promise.all(lengths.map(function (length) { return index.load("words-" + length + ".js"); })).then(function () {
+      var short = shortWords(query, probes), lengths = {};
+      Object.keys(short).forEach(function (number) {
+        lengthsOf(short[number]).forEach(function (length) { lengths[length] = true; });
+      });
+      if (!Object.keys(lengths).length) { return Promise.resolve(null); }
+      return Promise.all(Object.keys(lengths).map(function (length) { return index.load("words-" + length + ".js"); })).then(function () {
         var fixes = null;
         Object.keys(short).forEach(function (number) {
-          var candidates = nearest(short[number], lengths.filter(function (length) { return index.words[length]; }));
+          var candidates = nearest(short[number]);
           if (!candidates.length) { return; }
           fixes = fixes || {};
           fixes[number] = { term: short[number].term, distance: short[number].distance, candidates: candidates };
