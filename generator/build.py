@@ -26,7 +26,7 @@ from generator.parse import SUFFIXES, Dump, parse_dump
 from generator.reading import entry_hashes
 from generator.topics import Tagging, Taxonomy, load_taxonomy, tag_papers
 from generator.output import OutputFile
-from generator.render import SiteRenderer
+from generator.render import SiteRenderer, salt
 from generator.store import Store
 from generator.theme import Theme, default_theme_dir
 from generator.manifest import NAME as MARKER, Fingerprint, Manifest, fingerprint
@@ -212,13 +212,15 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
     # meanwhile (each saving what it used of the store); pages wait for the related papers only
     # when the first paper page is reached.
     store.save()
+    shared = f"{prints.code} {prints.theme}\0{salt(config, tuple(pages), tagging.taxonomy)}"
     result = None  # what write_site returned: once set, the new site is in place
     try:
-        with Forked(saving(store, lambda: search_index(catalog, reuse, tagging, store))) as search, Forked(saving(store, exports.files)) as exported, \
+        with Forked(saving(store, lambda: search_index(catalog, reuse, tagging, store))) as search, \
+                Forked(saving(store, lambda: exports.files(Engine(Keys(catalog, shared), reuse)))) as exported, \
                 Forked(saving(store, lambda: related_stage(catalog, store))) as related:
             renderer = SiteRenderer(catalog, config, theme, tuple(pages), tagging=tagging,
                                     related=lambda: clock.wait("related", related.value), compiled=cache.templates)
-            engine = Engine(Keys(catalog, f"{prints.code} {prints.theme}\0{renderer.salt()}"), reuse)
+            engine = Engine(Keys(catalog, shared), reuse)
             jobs = list(renderer.jobs())
             keep_heap()
             files = chain(clock.produce("render", progress(engine.run(jobs), count(jobs))),

@@ -1,5 +1,9 @@
-"""The site for programs: Atom feeds, papers.json, llms.txt, and (with base_url) sitemap.xml,
-robots.txt and opensearch.xml.
+"""The site for programs: Atom feeds, papers.json (an index) and its parts under data/,
+llms.txt, and (with base_url) sitemap.xml, robots.txt and opensearch.xml.
+
+The papers' records are split by the month each paper was first seen, so a new digest rewrites
+the parts of the months its papers were first seen in (this month's, and those its repeats came
+from) and the engine keeps the others: at 30,000 papers the whole archive is ~70 MB of JSON.
 
 Feeds are written with feedgen. Every date in them is a digest's date (midnight UTC), never
 the clock, so a rebuild of the same input gives the same bytes. Undated digests have no date
@@ -21,6 +25,7 @@ from feedgen.feed import FeedGenerator
 from generator.catalog import Catalog, Digest, Paper
 from generator.citation import bibtex
 from generator.config import SiteConfig
+from generator.engine import Engine, Job
 from generator.links import urls
 from generator.pages import HandPage
 from generator.store import Store
@@ -32,6 +37,8 @@ from generator.theme import Theme, environment, long_date
 FEED_DIGESTS = 30  # entries of feed.xml: the newest dated digests
 FEED_PAPERS = 50  # entries of papers.xml: the papers most recently seen for the first time
 RECORD_FORMAT = "4"  # of a papers.json record: the version of its table in the store
+PARTS = "data"  # the folder of papers.json's parts: data/papers-<YYYY-MM>.json, data/papers-undated.json
+UNDATED = "undated"  # the part of papers first seen in an undated digest
 
 
 class Exports:
@@ -48,10 +55,15 @@ class Exports:
         self.env = environment(theme, compiled)
         self.dated = [digest for digest in catalog.digests if digest.date is not None]
 
-    def files(self) -> Iterator[OutputFile]:
+    def files(self, engine: Engine) -> Iterator[OutputFile]:
+        """Every export; `engine` decides which parts of papers.json are made again."""
         yield OutputFile("feed.xml", self.digest_feed())
         yield OutputFile("papers.xml", self.paper_feed())
-        yield OutputFile("papers.json", self.papers_json())
+        groups = self.parts()
+        parts = list(engine.run(Job((part_path(month),), self.part, (month, tuple(papers)))
+                                for month, papers in groups.items()))
+        yield from parts
+        yield OutputFile("papers.json", self.papers_index(groups, parts))
         yield OutputFile("llms.txt", self.render("llms.txt"))
         if self.config.base_url:
             yield OutputFile("sitemap.xml", self.sitemap())
@@ -109,22 +121,40 @@ class Exports:
             entry.summary(paper.abstract or "No abstract was saved with this paper.")
         return feed.atom_str(pretty=True)
 
-    def papers_json(self) -> bytes:
-        """Every paper with its text, its pages and every appearance: the archive as data.
-
-        At 30,000 papers this is ~70 MB of JSON and 1.5 s to encode, so each paper's record is
-        kept in the store under a hash of everything it is made from (the paper's fingerprint,
-        the size of each digest it was in, its topics), and a build encodes only the papers
-        that changed. The bytes are those of json.dumps over the whole, unchanged."""
-        records = []
+    def parts(self) -> dict[str, list[Paper]]:
+        """The papers by the month they were first seen (YYYY-MM, or UNDATED), in slug order
+        within each, the months in order and UNDATED last."""
+        groups: dict[str, list[Paper]] = {}
         for paper in self.catalog.papers:
+            first = paper.appearances[0].date
+            groups.setdefault(first.strftime("%Y-%m") if first else UNDATED, []).append(paper)
+        return dict(sorted(groups.items()))
+
+    def part(self, key: str, month: str, papers: tuple[Paper, ...]) -> list[OutputFile]:
+        """One part of papers.json: the records of the papers first seen in one month.
+
+        Each paper's record is kept in the store under a hash of everything it is made from
+        (the paper's fingerprint, the size of each digest it was in, its topics), so a part
+        made again encodes only the papers that changed and joins the rest."""
+        records = []
+        for paper in papers:
             counts = ",".join(str(len(self.catalog.digest(a.digest).papers)) for a in paper.appearances)
             topics = [topic.slug for topic in self.tagging.of(paper)]
             made_of = f"{paper.fingerprint or paper!r}{counts}{topics}"
-            key = hashlib.blake2b(made_of.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
-            records.append(self.records.memo(key, lambda: encode(paper_record(paper, self.catalog, topics))))
-        site = encode({"title": self.config.title, "base_url": self.config.base_url})
-        return f'{{"site":{site},"papers":[{",".join(records)}]}}\n'.encode("utf-8")
+            record_key = hashlib.blake2b(made_of.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+            records.append(self.records.memo(record_key, lambda: encode(paper_record(paper, self.catalog, topics))))
+        first_seen = encode(None if month == UNDATED else month)
+        data = f'{{"first_seen":{first_seen},"papers":[{",".join(records)}]}}\n'.encode("utf-8")
+        return [OutputFile(part_path(month), data, key)]
+
+    def papers_index(self, groups: dict[str, list[Paper]], parts: list[OutputFile]) -> bytes:
+        """papers.json: the site, how many papers, and each part with its path, its count and a
+        version (the part's key: a mirror fetches again only the parts whose version moved)."""
+        listed = [{"first_seen": None if month == UNDATED else month, "path": file.path, "papers": len(groups[month]),
+                   "version": file.key} for month, file in zip(groups, parts)]
+        index = {"site": {"title": self.config.title, "base_url": self.config.base_url},
+                 "count": len(self.catalog.papers), "parts": listed}
+        return (json.dumps(index, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
     def sitemap(self) -> bytes:
         """Every page, the topic and month pages included (as render.py makes them, from queries.topic_months)."""
@@ -177,6 +207,10 @@ def base_record(paper: Paper, catalog: Catalog, topics: list[str]) -> dict:
             for a in paper.appearances
         ],
     }
+
+
+def part_path(month: str) -> str:
+    return f"{PARTS}/papers-{month}.json"
 
 
 def encode(value: object) -> str:

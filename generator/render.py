@@ -52,9 +52,7 @@ class SiteRenderer:
         self.links: dict[str, Neighbour] = {}  # Paper.key -> the paper as a link
 
     def salt(self) -> str:
-        """What every page may depend on besides its inputs (the engine adds it to every key).
-        A paper's topics follow from its text and the taxonomy: the taxonomy here covers them."""
-        return f"{self.config!r}\0{self.pages!r}\0{self.tagging.taxonomy!r}"
+        return salt(self.config, self.pages, self.tagging.taxonomy)
 
     @functools.cached_property
     def related(self) -> Mapping[str, tuple[str, ...]]:
@@ -209,6 +207,12 @@ class SiteRenderer:
         key a complete account of what its bytes depend on."""
         html = self.env.get_template(template).render(site=self.config, root=root, path=path, nav=self.pages, **context)
         return OutputFile(path, html.encode("utf-8"), key)
+
+
+def salt(config: SiteConfig, pages: tuple[HandPage, ...], taxonomy: Taxonomy) -> str:
+    """What every page may depend on besides its inputs (the engine adds it to every key).
+    A paper's topics follow from its text and the taxonomy: the taxonomy here covers them."""
+    return f"{config!r}\0{pages!r}\0{taxonomy!r}"
 
 
 def paper_paths(paper: Paper) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -45,6 +46,15 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 def tree(root: Path) -> dict[str, bytes]:
     """Every file under root (relative POSIX path -> bytes): a whole site, to compare."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def exported_papers(site: Path) -> list[dict]:
+    """Every paper's record, read as a program would: papers.json (the index), then each part it
+    names; in slug order, like the site's own lists."""
+    index = json.loads((site / "papers.json").read_text(encoding="utf-8"))
+    records = [record for part in index["parts"]
+               for record in json.loads((site / part["path"]).read_text(encoding="utf-8"))["papers"]]
+    return sorted(records, key=lambda record: record["slug"])
 
 
 # The search engine's scripts, in the order search.html loads them (search.js, the UI, after them).

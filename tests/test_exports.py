@@ -12,7 +12,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from support import CONTENT, SEEDS, dump, make_content
+from support import CONTENT, SEEDS, dump, exported_papers, make_content
 
 from generator.build import BuildOptions, build
 from generator.catalog import build_catalog
@@ -87,16 +87,79 @@ def test_sitemap_and_robots_name_every_page_absolutely(hosted_site):
 
 
 def test_papers_json_holds_every_paper_and_appearance(seeds_site):
-    data = json.loads((seeds_site / "papers.json").read_text(encoding="utf-8"))
+    index = json.loads((seeds_site / "papers.json").read_text(encoding="utf-8"))
     catalog = seeds_catalog()
-    assert [p["slug"] for p in data["papers"]] == [p.slug for p in catalog.papers]
-    for record, paper in zip(data["papers"], catalog.papers):
+    assert index["site"] == {"title": "Daily Papers Digest", "base_url": ""}
+    assert index["count"] == len(catalog.papers) == sum(part["papers"] for part in index["parts"])
+    records = exported_papers(seeds_site)
+    assert [p["slug"] for p in records] == [p.slug for p in catalog.papers]
+    for record, paper in zip(records, catalog.papers):
         assert record["title"] == paper.title and record["abstract"] == paper.abstract
         assert [a["digest"] for a in record["appearances"]] == [a.digest for a in paper.appearances]
         assert (seeds_site / record["page"]).is_file() and (seeds_site / record["markdown"]).is_file()
         assert all(link.startswith(("http://", "https://")) and link.split("://", 1)[1] in paper.abstract
                    for link in record["links"])  # (a bare "github.com/..." in the text gets https://)
-    assert any(record["links"] for record in data["papers"])
+    assert any(record["links"] for record in records)
+
+
+def test_papers_json_parts_are_the_months_papers_were_first_seen(seeds_site):
+    """Each part holds, in slug order, exactly the papers first seen in its month (undated last),
+    and data/ holds nothing else."""
+    index = json.loads((seeds_site / "papers.json").read_text(encoding="utf-8"))
+    catalog = seeds_catalog()
+    expected: dict[str | None, list[str]] = {}
+    for paper in catalog.papers:
+        first = paper.appearances[0].date
+        expected.setdefault(first.strftime("%Y-%m") if first else None, []).append(paper.slug)
+    assert [part["first_seen"] for part in index["parts"]] == sorted(expected, key=lambda m: (m is None, m or ""))
+    assert None in expected and len(expected) >= 2  # the seeds have an undated dump
+    for part in index["parts"]:
+        data = json.loads((seeds_site / part["path"]).read_text(encoding="utf-8"))
+        assert part["path"] == f"data/papers-{part['first_seen'] or 'undated'}.json"
+        assert data["first_seen"] == part["first_seen"] and part["papers"] == len(data["papers"])
+        assert [record["slug"] for record in data["papers"]] == expected[part["first_seen"]]
+        assert re.fullmatch(r"[0-9a-f]{32}", part["version"])
+    assert sorted(p.name for p in (seeds_site / "data").iterdir()) == sorted(
+        Path(part["path"]).name for part in index["parts"])
+
+
+def test_a_new_digest_rewrites_only_the_parts_of_the_months_it_touches(tmp_path):
+    """A digest that brings a new paper and repeats one first seen in February rewrites
+    February's part and makes April's; January's and March's stay the very same files (the
+    engine kept them: same inode, same version), and a version moves exactly when its part's
+    bytes do."""
+    def abstract(subject: str) -> str:
+        return f"An abstract long enough to be one, about {subject} and little else. " * 3
+
+    months = {"jan.txt": ("Jan 10", "Sparse tidal models"), "feb.txt": ("Feb 12", "Dense tidal models"),
+              "mar.txt": ("Mar 14", "Wide tidal models")}
+    content = make_content(tmp_path, {name: dump((title, abstract(title)), date=day)
+                                      for name, (day, title) in months.items()})
+    out = tmp_path / "site"
+    build(BuildOptions(content, out))
+    before = index_and_inodes(out)
+    assert list(before) == ["2025-01", "2025-02", "2025-03"]
+    (content / "digests" / "apr.txt").write_text(dump(("Dense tidal models", abstract("Dense tidal models")),
+                                                      ("Narrow tidal models", abstract("narrow ones")),
+                                                      date="Apr 2"), encoding="utf-8")
+    build(BuildOptions(content, out))
+    after = index_and_inodes(out)
+    assert list(after) == ["2025-01", "2025-02", "2025-03", "2025-04"]
+    for month in ("2025-01", "2025-03"):
+        assert after[month] == before[month]
+    assert after["2025-02"][0] != before["2025-02"][0] and after["2025-02"][2] != before["2025-02"][2]
+    feb = json.loads((out / "data" / "papers-2025-02.json").read_text(encoding="utf-8"))["papers"]
+    assert [a["digest"] for a in feb[0]["appearances"]] == ["2025-02-12", "2025-04-02"]
+    assert [r["title"] for r in exported_papers(out)] == sorted(
+        ["Sparse tidal models", "Dense tidal models", "Wide tidal models", "Narrow tidal models"],
+        key=lambda title: title.lower().replace(" ", "-"))
+
+
+def index_and_inodes(site: Path) -> dict[str, tuple[str, int, bytes]]:
+    """Each part's month -> (version, inode, bytes)."""
+    index = json.loads((site / "papers.json").read_text(encoding="utf-8"))
+    return {part["first_seen"]: (part["version"], (site / part["path"]).stat().st_ino, (site / part["path"]).read_bytes())
+            for part in index["parts"]}
 
 
 def test_llms_txt_links_every_twin(seeds_site):

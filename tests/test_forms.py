@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from test_hosting import netlify_host
+from support import exported_papers
 from test_security import page_problems, text_of
 
 FURNITURE = re.compile(r"^(subscribe|trending papers|daily|weekly|monthly|·|-|\d+|\d+ authors?|[A-Z][a-z]{2} \d{1,2}(, \d{4})?)$",
@@ -19,8 +20,7 @@ FURNITURE = re.compile(r"^(subscribe|trending papers|daily|weekly|monthly|·|-|\
 
 @pytest.fixture(scope="module")
 def papers(forms_site: Path) -> dict[str, dict]:
-    data = json.loads((forms_site / "papers.json").read_text(encoding="utf-8"))
-    return {paper["title"]: paper for paper in data["papers"]}
+    return {paper["title"]: paper for paper in exported_papers(forms_site)}
 
 
 def by_id(papers: dict[str, dict], arxiv_id: str) -> dict:

@@ -15,6 +15,7 @@ import pytest
 import rispy
 from bibtexparser.middlewares import SeparateCoAuthors
 from pylatexenc.latex2text import LatexNodes2Text
+from support import exported_papers
 
 from conftest import PUBLIC_BASE as BASE
 
@@ -23,7 +24,7 @@ OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 
 
 def papers_of(site: Path) -> dict[str, dict]:
-    return {paper["slug"]: paper for paper in json.loads((site / "papers.json").read_text(encoding="utf-8"))["papers"]}
+    return {paper["slug"]: paper for paper in exported_papers(site)}
 
 
 class MetaTags(HTMLParser):

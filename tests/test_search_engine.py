@@ -13,7 +13,7 @@ import subprocess
 import pytest
 from datetime import date
 
-from support import ENGINE_SCRIPTS, REPO
+from support import ENGINE_SCRIPTS, REPO, exported_papers
 from test_search import BROWSER_QUERIES, as_the_page_asks, reference_scores, seed_catalog
 
 import page_query
@@ -29,7 +29,7 @@ PHRASE_AND_TYPO_QUERIES = ['"language model"', '"state of the art" -"language mo
 
 def facets_of(site) -> tuple[list[set[str]], list[list[int]]]:
     """Each document's topics and featured days, from papers.json (the export, not the index)."""
-    records = {paper["slug"]: paper for paper in json.loads((site / "papers.json").read_text(encoding="utf-8"))["papers"]}
+    records = {paper["slug"]: paper for paper in exported_papers(site)}
     chosen = [records[paper.slug] for paper in document_order(seed_catalog())]
     epoch = date(1970, 1, 1).toordinal()
     days = [sorted({date.fromisoformat(a["date"]).toordinal() - epoch for a in r["appearances"] if a["date"]})
@@ -40,7 +40,7 @@ def facets_of(site) -> tuple[list[set[str]], list[list[int]]]:
 def deep_word(site) -> tuple[str, str]:
     """A word of one paper only, deep in its abstract (not in its first 600 characters, nor its
     title, nor any other paper): (word, slug)."""
-    papers = json.loads((site / "papers.json").read_text(encoding="utf-8"))["papers"]
+    papers = exported_papers(site)
     seen: dict[str, set[str]] = {}
     for paper in papers:
         for word in re.findall(r"[a-z]{8,}", (paper["title"] + " " + paper["abstract"]).lower()):

@@ -6,12 +6,12 @@ papers.json and lunr.py (test_search_engine.py), not from the index."""
 
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import expect
+from support import exported_papers
 from test_search import as_the_page_asks, lunr_py_index, seed_catalog, seed_texts
 
 from generator.search import document_order
@@ -26,7 +26,7 @@ def reference():
 
 @pytest.fixture(scope="module")
 def records(seeds_site) -> dict[str, dict]:
-    return {paper["slug"]: paper for paper in json.loads((seeds_site / "papers.json").read_text(encoding="utf-8"))["papers"]}
+    return {paper["slug"]: paper for paper in exported_papers(seeds_site)}
 
 
 def open_search(page, site, **params):

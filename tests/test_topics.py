@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from support import dump, make_content, run_cli
+from support import dump, exported_papers, make_content, run_cli
 
 from generator.catalog import Paper
 from generator.diagnostics import BuildError
@@ -174,9 +174,7 @@ def test_the_bundled_default_is_documented_and_valid():
 # -- the built site: topic pages, tags and digest data -------------------------------------
 
 def papers_json(site: Path) -> list[dict]:
-    import json
-
-    return json.loads((site / "papers.json").read_text(encoding="utf-8"))["papers"]
+    return exported_papers(site)
 
 
 def test_every_topic_has_pages_listing_exactly_its_papers_newest_first(seeds_site):

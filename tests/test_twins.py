@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
-from support import dump, make_content
+from support import dump, exported_papers, make_content
 
 from generator.build import BuildOptions, build
 from generator.commonmark import escape
@@ -77,7 +77,7 @@ def check_paper_twin(twin: str, paper: dict) -> None:
 
 
 def site_papers(site: Path) -> list[dict]:
-    return json.loads((site / "papers.json").read_text(encoding="utf-8"))["papers"]
+    return exported_papers(site)
 
 
 @pytest.fixture(scope="module")
