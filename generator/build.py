@@ -189,7 +189,7 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
     store = Store(cache)
     tagging = tag_papers(catalog.papers, taxonomy, store)
     mark = clock.charge("topics", mark)
-    exports = Exports(catalog, config, theme, tuple(pages), store, tagging, compiled=cache.templates)
+    exports = Exports(catalog, config, theme, tuple(pages), tagging, compiled=cache.templates)
     live, spare = cache.file_keys() if (options.out / MARKER).is_file() else ({}, None)
     cache.check()
     if cache.damaged:  # noticed while nothing is changed yet: start over remembering nothing
@@ -213,10 +213,11 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
     # when the first paper page is reached.
     store.save()
     shared = f"{prints.code} {prints.theme}\0{salt(config, tuple(pages), tagging.taxonomy)}"
+    parts = Engine(Keys(catalog, exports.salt(prints.code)), reuse)  # which parts of papers.json to make again
     result = None  # what write_site returned: once set, the new site is in place
     try:
         with Forked(saving(store, lambda: search_index(catalog, reuse, tagging, store))) as search, \
-                Forked(saving(store, lambda: exports.files(Engine(Keys(catalog, shared), reuse)))) as exported, \
+                Forked(saving(store, lambda: exports.files(parts))) as exported, \
                 Forked(saving(store, lambda: related_stage(catalog, store))) as related:
             renderer = SiteRenderer(catalog, config, theme, tuple(pages), tagging=tagging,
                                     related=lambda: clock.wait("related", related.value), compiled=cache.templates)
@@ -226,7 +227,7 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
             files = chain(clock.produce("render", progress(engine.run(jobs), count(jobs))),
                           clock.produce("search", search.files()),
                           clock.produce("render", exported.files()),
-                          clock.produce("render", static_files(theme)))
+                          clock.produce("render", theme.output_files()))
             cache.forget()  # from here until recorded again, neither the site nor the spare is vouched for
             try:
                 result = write_site(files, options.out, verify=finish, staging=staging)
@@ -375,13 +376,6 @@ def read_as_fingerprinted(path: Path, prints: Fingerprint) -> bytes:
     if hashlib.sha256(data).digest() != prints.files[path]:
         raise ContentChanged(str(path))
     return data
-
-
-def static_files(theme: Theme) -> Iterator[OutputFile]:
-    """The theme's static files under assets/, and the marker that tells GitHub Pages not to run Jekyll."""
-    for relative, path in theme.static_files().items():
-        yield OutputFile(f"assets/{relative}", path.read_bytes())
-    yield OutputFile(".nojekyll", b"")
 
 
 def check_accounting(dumps: list[Dump], catalog: Catalog, written: Container[str], names: Names | None = None) -> None:

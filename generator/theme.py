@@ -8,6 +8,7 @@ import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import Iterator
 
 import jinja2
 
@@ -15,7 +16,7 @@ from generator import commonmark
 from generator.catalog import Digest
 from generator.links import badges, segments
 from generator.metadata import short_authors
-
+from generator.output import OutputFile
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,12 @@ class Theme:
                 if path.is_file():
                     found[path.relative_to(static).as_posix()] = path
         return dict(sorted(found.items()))
+
+    def output_files(self) -> Iterator[OutputFile]:
+        """The static files under assets/, and the marker that tells GitHub Pages not to run Jekyll."""
+        for relative, path in self.static_files().items():
+            yield OutputFile(f"assets/{relative}", path.read_bytes())
+        yield OutputFile(".nojekyll", b"")
 
 
 def default_theme_dir() -> Path:

@@ -155,6 +155,24 @@ def test_a_new_digest_rewrites_only_the_parts_of_the_months_it_touches(tmp_path)
         key=lambda title: title.lower().replace(" ", "-"))
 
 
+def test_parts_are_kept_when_only_the_look_of_the_site_changes(tmp_path):
+    """The site's title, a stylesheet and a hand page change every HTML page but no record:
+    every part of papers.json is kept (same file, same version), and papers.json names the new title."""
+    content = make_content(tmp_path, {"a.txt": dump(("Sparse tidal models", "An abstract about tides, long enough. " * 4))})
+    out = tmp_path / "site"
+    build(BuildOptions(content, out))
+    before = index_and_inodes(out)
+    (content / "site.toml").write_text('default_year = 2025\ntitle = "Tides"\n', encoding="utf-8")
+    (content / "theme" / "static").mkdir(parents=True)
+    (content / "theme" / "static" / "style.css").write_text("body { color: teal }\n", encoding="utf-8")
+    (content / "pages").mkdir()
+    (content / "pages" / "about.md").write_text("# About\n\nTides.\n", encoding="utf-8")
+    build(BuildOptions(content, out))
+    assert index_and_inodes(out) == before
+    assert json.loads((out / "papers.json").read_text(encoding="utf-8"))["site"]["title"] == "Tides"
+    assert "Tides" in (out / "papers" / "sparse-tidal-models.html").read_text(encoding="utf-8")
+
+
 def index_and_inodes(site: Path) -> dict[str, tuple[str, int, bytes]]:
     """Each part's month -> (version, inode, bytes)."""
     index = json.loads((site / "papers.json").read_text(encoding="utf-8"))
