@@ -31,8 +31,8 @@ everywhere whenever a paper is added. Term frequencies and lengths do not, so:
 
 Each segment's files have a key (a hash of its documents' text, its range, the format and
 this module), made without analysis: a later build that finds the same key for every file of
-a segment reuses them (OutputFile with data=None), so adding a digest analyses only the last
-segments. Result-row chunks are keyed by their segment's key and their papers' slugs, dates and
+a segment, and the segment's head and vocabulary in the store, reuses them (OutputFile with
+data=None), so adding a digest analyses only the last segments. Result-row chunks are keyed by their segment's key and their papers' slugs, dates and
 author lines.
 
 The fields are the title, the abstract and the authors (`author`: the names joined by spaces,
@@ -44,11 +44,13 @@ sum of a field's lengths by the number of documents, all of which have every fie
 Files (every one a script that calls `paperdigestSearch.<kind>(...)`, since fetch() of JSON
 is blocked on file:// pages; doc numbers inside a segment count from its start):
   search/meta.js              format, fields, boosts, k1, b, document count, row chunk size,
-                              key length, the segments as [start, end] pairs, and the
-                              taxonomy's topics as [slug, name] pairs
-  search/seg-S-E.js           segment(S, {documents, lengths: per field, each doc's term count,
-                              trailing zeros left out (a segment with no authors has []);
-                              sums: per field; buckets: [[first key, bytes, positions' bytes], ...]})
+                              key length, the segments as [start, end] pairs, the taxonomy's
+                              topics as [slug, name] pairs, and each segment's head: {documents,
+                              lengths: per field, each doc's term count as text
+                              (searchindex.packed_lengths), trailing zeros left out (a segment
+                              with no authors has ""); sums: per field; buckets: [[first key,
+                              bytes, positions' bytes], ...]}. (Every query needs every head:
+                              in meta, they cost no file of their own, nor a wait after meta.)
   search/terms-S-E-B.js       terms(S, B, [[term, title postings, abstract postings, author
                               postings], ...]), trailing empty postings left out (most terms
                               are in no author's name: their rows are as without the field);
@@ -143,8 +145,8 @@ def segments(count: int) -> list[range]:
 
 def segment_paths(segment: range, buckets: int) -> list[str]:
     name = f"{segment.start}-{segment.stop}"
-    return ([f"search/seg-{name}.js"] + [f"search/terms-{name}-{bucket}.js" for bucket in range(buckets)]
-            + [f"search/pos-{name}-{bucket}.js" for bucket in range(buckets)])
+    return [f"search/terms-{name}-{bucket}.js" for bucket in range(buckets)] + \
+        [f"search/pos-{name}-{bucket}.js" for bucket in range(buckets)]
 
 
 CODE_VERSION = hashlib.blake2b(Path(__file__).read_bytes() + Path(searchindex.__file__).read_bytes()
@@ -186,18 +188,12 @@ def snippet(text: str) -> str:
     return text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
 
 
-def reusable(previous: Mapping[str, str], segment: range, key: str) -> list[OutputFile] | None:
-    """The segment's files as the last build recorded them, if all of them carry this key
-    (the caller also needs the segment's vocabulary from the store).
-
-    A segment's files all carry `<key>.<bucket count>`, so the head's key says how many
-    bucket files there must be."""
-    head = segment_paths(segment, 0)[0]
-    recorded = previous.get(head, "")
-    found, _, buckets = recorded.rpartition(".")
-    if found != key or not buckets.isdigit():
-        return None
-    paths = segment_paths(segment, int(buckets))
+def reusable(previous: Mapping[str, str], segment: range, key: str, buckets: int) -> list[OutputFile] | None:
+    """The segment's files as the last build recorded them, if all of them carry this key (with
+    the bucket count its head in the store gives: every file of a segment carries
+    `<key>.<bucket count>`)."""
+    recorded = f"{key}.{buckets}"
+    paths = segment_paths(segment, buckets)
     if any(previous.get(path) != recorded for path in paths):
         return None
     return [OutputFile(path, None, recorded) for path in paths]
@@ -213,25 +209,27 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
     data=None and not analysed again."""
     previous = previous or {}
     tagging = tagging or Tagging(Taxonomy(), {})
-    vocabularies = (store or Store()).memory("search-vocabulary")
+    memory = (store or Store()).memory("search-segments")
     papers = document_order(catalog)
     texts = document_texts(papers)
     cuts = segments(len(papers))
     keys = [segment_key(segment, texts[segment.start:segment.stop]) for segment in cuts]
     kept: dict[range, list[OutputFile]] = {}
+    heads: dict[range, dict] = {}
     counted: dict[range, list] = {}  # each segment's vocabulary: [[term, documents], ...]
     for segment, key in zip(cuts, keys):
-        reused, known = reusable(previous, segment, key), remembered(vocabularies, key)
-        if reused is not None and known is not None:
-            kept[segment], counted[segment] = reused, known
+        known = remembered(memory, key)
+        reused = reusable(previous, segment, key, len(known[0]["buckets"])) if known is not None else None
+        if reused is not None:
+            kept[segment], (heads[segment], counted[segment]) = reused, known
     stale = [(segment, key) for segment, key in zip(cuts, keys) if segment not in kept]
     made: dict[range, list[OutputFile]] = {}
-    for (segment, key), (files, vocabulary) in zip(stale, encoded(texts, [segment for segment, _ in stale])):
-        buckets = (len(files) - 1) // 2
-        recorded = f"{key}.{buckets}"
-        made[segment] = [OutputFile(path, data, recorded) for path, data in zip(segment_paths(segment, buckets), files)]
-        counted[segment] = json.loads(vocabulary)
-        vocabularies.put(key, vocabulary)
+    for (segment, key), (head, files, vocabulary) in zip(stale, encoded(texts, [segment for segment, _ in stale])):
+        recorded = f"{key}.{len(head['buckets'])}"
+        made[segment] = [OutputFile(path, data, recorded)
+                         for path, data in zip(segment_paths(segment, len(head["buckets"])), files)]
+        heads[segment], counted[segment] = head, json.loads(vocabulary)
+        memory.put(key, b'{"head":' + json.dumps(head, separators=(",", ":")).encode() + b',"vocabulary":' + vocabulary + b"}")
     dictionary = term_dictionary([counted[segment] for segment in cuts])
     meta = {
         "format": FORMAT,
@@ -246,6 +244,7 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
         "segments": [[segment.start, segment.stop] for segment in cuts],
         "topics": [[topic.slug, topic.name] for topic in tagging.taxonomy.topics],
         "words": sorted(dictionary),
+        "heads": [heads[segment] for segment in cuts],
     }
     yield OutputFile("search/meta.js", script("meta", meta))
     yield from facet_files(papers, cuts, tagging, previous)
@@ -257,17 +256,22 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
         yield kept_or_made(f"search/words-{length}.js", rows, previous, lambda: script("words", length, rows))
 
 
-def remembered(vocabularies: Memory, key: str) -> list | None:
-    """A segment's vocabulary as the last build kept it, read, or None when it is missing or not
-    a list of [term, count] (a damaged entry is a miss: the segment is simply analysed again)."""
-    known = vocabularies.get(key)
+def remembered(memory: Memory, key: str) -> tuple[dict, list] | None:
+    """A segment's head and vocabulary as the last build kept them, read, or None when they are
+    missing or not of their shape (a damaged entry is a miss: the segment is simply analysed again)."""
+    known = memory.get(key)
     try:
-        rows = json.loads(known) if known is not None else None
+        entry = json.loads(known) if known is not None else None
     except ValueError:
         return None
-    ok = isinstance(rows, list) and all(isinstance(row, list) and len(row) == 2 and isinstance(row[0], str)
-                                        and type(row[1]) is int for row in rows)
-    return rows if ok else None
+    if not isinstance(entry, dict) or not isinstance(entry.get("head"), dict):
+        return None
+    head, rows = entry["head"], entry.get("vocabulary")
+    whole = isinstance(rows, list) and all(isinstance(row, list) and len(row) == 2 and isinstance(row[0], str)
+                                          and type(row[1]) is int for row in rows)
+    shaped = type(head.get("documents")) is int and all(isinstance(head.get(name), list) for name in ("lengths", "sums", "buckets")) \
+        and all(isinstance(bucket, list) and len(bucket) == 3 for bucket in head["buckets"])
+    return (head, rows) if whole and shaped else None
 
 
 def term_dictionary(vocabularies: list[list]) -> dict[int, list[list]]:
@@ -342,10 +346,10 @@ def facet_files(papers: list[Paper], cuts: list[range], tagging: Tagging,
                            lambda: script("facets", segment.start, facets))
 
 
-def _encode(texts: list[tuple[str, ...]], segment: range) -> tuple[list[bytes], bytes]:
+def _encode(texts: list[tuple[str, ...]], segment: range) -> tuple[dict, list[bytes], bytes]:
     return encode_segment(segment, texts[segment.start:segment.stop])
 
 
-def encoded(texts: list[tuple[str, ...]], stale: list[range]) -> Iterator[tuple[list[bytes], bytes]]:
+def encoded(texts: list[tuple[str, ...]], stale: list[range]) -> Iterator[tuple[dict, list[bytes], bytes]]:
     """Each stale segment's files, in order: in forked workers when there is enough to do."""
     return forked_map(_encode, stale, texts, enough=sum(map(len, stale)) >= PARALLEL_MIN_DOCS)

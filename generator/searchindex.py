@@ -19,7 +19,7 @@ from lunr.stemmer import porter_stemmer
 from lunr.stop_word_filter import WORDS as STOP_WORDS
 from lunr.trimmer import full_re as TRIM
 
-FORMAT = 4  # of the files below; part of every segment's key (3: the author field; 4: word positions)
+FORMAT = 5  # of the files below; part of every segment's key (3: the author field; 4: word positions; 5: lengths as text)
 FIELDS = ("title", "abstract", "author")  # author last: rows leave out trailing empty postings
 # Author 5, between title (10) and abstract (1): a name matched is a deliberate search for a
 # person, so it ranks well above a word somewhere in an abstract, but a surname that is also a
@@ -202,9 +202,9 @@ def vocabulary(index: SegmentIndex) -> bytes:
     return json.dumps([[term, count] for term, count in zip(index.terms, counts)], separators=(",", ":")).encode()
 
 
-def encode_segment(segment: range, texts: Sequence[tuple[str, ...]]) -> tuple[list[bytes], bytes]:
-    """A segment's files: its head, its buckets, then each bucket's positions (see segment_paths);
-    and its vocabulary.
+def encode_segment(segment: range, texts: Sequence[tuple[str, ...]]) -> tuple[dict, list[bytes], bytes]:
+    """A segment's head (for meta.js), its files: its buckets, then each bucket's positions (see
+    segment_paths); and its vocabulary.
 
     A positions file has a row for each row of its bucket, in the same order, without the
     term: only a quoted phrase loads it."""
@@ -218,12 +218,33 @@ def encode_segment(segment: range, texts: Sequence[tuple[str, ...]]) -> tuple[li
     positions = [script("positions", segment.start, number, where[bucket.start:bucket.stop]) for number, bucket in enumerate(buckets)]
     head = {
         "documents": len(texts),
-        "lengths": [without_trailing_zeros(index.lengths[:, field].tolist()) for field in range(width)],
+        "lengths": [packed_lengths(without_trailing_zeros(index.lengths[:, field].tolist())) for field in range(width)],
         "sums": [int(index.lengths[:, field].sum()) for field in range(width)],
         "buckets": [[key_of(index.terms[bucket.start]) if bucket else "", len(data), len(near)]
                     for bucket, data, near in zip(buckets, files, positions)],
     }
-    return [script("segment", segment.start, head)] + files + positions, vocabulary(index)
+    return head, files + positions, vocabulary(index)
+
+
+# A head's lengths are text: each length in base LENGTH_BASE, its last digit from the second half
+# of LENGTH_DIGITS and any before it from the first, so a title's length is one character and
+# most abstracts' two, where a JSON list of numbers spends three to five bytes on each. A head is
+# loaded for every query (its lengths are most of it), so this is a third of what a query loads
+# before its buckets. The digits are ASCII without '"' or '\\': JSON writes them as they are.
+LENGTH_BASE = 45
+LENGTH_DIGITS = "".join(chr(code) for code in range(0x23, 0x7F) if code != 0x5C)[:2 * LENGTH_BASE]
+
+
+def packed_lengths(values: list[int]) -> str:
+    """Lengths as a head writes them (search-index.js's lengthsOf reads them)."""
+    out = []
+    for value in values:
+        digits = [value % LENGTH_BASE]
+        while value >= LENGTH_BASE:
+            value //= LENGTH_BASE
+            digits.append(value % LENGTH_BASE)
+        out.append("".join(LENGTH_DIGITS[digit] for digit in reversed(digits[1:])) + LENGTH_DIGITS[LENGTH_BASE + digits[0]])
+    return "".join(out)
 
 
 def without_trailing_zeros(values: list[int]) -> list[int]:

@@ -253,7 +253,7 @@ def test_search_assets_load_only_when_there_is_a_query(seeds_site, page):
     page.locator("#search-input").fill("wasserstein")
     expect(page.locator("#search-results > li")).not_to_have_count(0)
     loaded = {re.sub(r"-\d+", "-N", url.rsplit("/", 1)[-1]) for url in search_requests(urls)}
-    assert loaded == {"lunr.min.js", "meta.js", "seg-N-N.js", "terms-N-N-N.js", "docs-N.js"}
+    assert loaded == {"lunr.min.js", "meta.js", "terms-N-N-N.js", "docs-N.js"}
     assert page.problems == []
 
 

@@ -253,7 +253,7 @@ def cache_files(root: Path) -> list[str]:
     """The cache's own files, by name from its folder: not the spare site, not the lock, and not
     what related.py and search.py keep (each checks its own entries, and a damaged one is a miss
     it recomputes, without a word: tests/test_related.py and tests/test_search.py damage them)."""
-    own = {"spare", "related", "search-vocabulary"}
+    own = {"spare", "related", "search-segments"}
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
                   if p.is_file() and not own & set(p.relative_to(root).parts) and p.name != "lock")
 

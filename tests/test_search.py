@@ -97,9 +97,9 @@ class Files:
         kind, (self.meta,) = read_call(files["search/meta.js"])
         assert kind == "meta"
         self.heads, self.buckets, self.where = {}, {}, {}
-        for start, end in self.meta["segments"]:
-            kind, (number, head) = read_call(files[f"search/seg-{start}-{end}.js"])
-            assert (kind, number) == ("segment", start) and head["documents"] == end - start
+        assert len(self.meta["heads"]) == len(self.meta["segments"]) and not any("/seg-" in path for path in files)
+        for (start, end), head in zip(self.meta["segments"], self.meta["heads"]):
+            assert head["documents"] == end - start
             self.heads[start] = head
             for bucket in range(len(head["buckets"])):
                 kind, (number, at, rows) = read_call(files[f"search/terms-{start}-{end}-{bucket}.js"])
@@ -200,10 +200,28 @@ def gaps_of(codes: list[int]):
         at += 2 if codes[at] % 2 else 1
 
 
-def padded(lengths: list[int], documents: int) -> list[int]:
-    """A head's lengths of one field, with the trailing zeros it leaves out."""
+def padded(text: str, documents: int) -> list[int]:
+    """A head's lengths of one field, read from its text, with the trailing zeros it leaves out."""
+    lengths = unpacked(text)
     assert len(lengths) <= documents and (not lengths or lengths[-1])
     return lengths + [0] * (documents - len(lengths))
+
+
+def unpacked(text: str) -> list[int]:
+    """A head's lengths as numbers: each in base 45, the last digit of each from the second half
+    of the 90 digits (the characters from '#' to '}' but the backslash), the others from the first."""
+    digits = [chr(code) for code in range(0x23, 0x7E) if code != 0x5C]
+    assert len(digits) == 90 and '"' not in digits
+    found, value = [], 0
+    for character in text:
+        digit = digits.index(character)
+        if digit < 45:
+            value = value * 45 + digit
+        else:
+            found.append(value * 45 + digit - 45)
+            value = 0
+    assert value == 0, "a length cut short"
+    return found
 
 
 def js_round(score: float) -> float:
@@ -376,7 +394,7 @@ def test_a_new_digest_appends_documents_and_keeps_earlier_segments_byte_identica
         else:
             assert file.data == fresh[path].data, path
     assert all(reused[path].data is None for path in kept_paths)
-    assert any(file.data is not None and path.startswith("search/seg-") for path, file in reused.items())
+    assert any(file.data is not None and path.startswith("search/terms-") for path, file in reused.items())
     assert reused["search/meta.js"].data != old["search/meta.js"].data
 
     # Result rows: a chunk is made again when its segment changed (docs 192-241: chunks 6 and 7)
@@ -388,7 +406,7 @@ def test_a_new_digest_appends_documents_and_keeps_earlier_segments_byte_identica
     # A repeat that brings a new abstract changes its document: its segment is made again.
     edited = made_files(build_catalog(seed_dumps(new_digest("A new abstract."))), {p: f.key for p, f in old.items()})
     home = next(cut for cut in segments(len(before)) if number in cut)
-    assert edited[f"search/seg-{home.start}-{home.stop}.js"].data is not None
+    assert edited[f"search/terms-{home.start}-{home.stop}-0.js"].data is not None
 
 
 def test_reuse_needs_every_file_of_a_segment_with_its_key():
@@ -397,9 +415,9 @@ def test_reuse_needs_every_file_of_a_segment_with_its_key():
     keys = {path: file.key for path, file in old.items()}
     assert all(file.data is None for path, file in made_files(catalog, keys).items() if "/meta" not in path)
     del keys["search/terms-0-128-1.js"]
-    keys["search/seg-128-192.js"] = "0" * 32 + ".2"
+    keys["search/pos-128-192-0.js"] = "0" * 32 + ".2"
     again = made_files(catalog, keys)
-    index = [path for path in again if "/seg-" in path or "/terms-" in path or "/pos-" in path]
+    index = [path for path in again if "/terms-" in path or "/pos-" in path]
     assert all(again[path].data == old[path].data for path in index if "-0-128" in path or "-128-192" in path)
     assert all(again[path].data is None for path in index if "-192-232" in path)
     # facets and text chunks have keys of their own: a segment's index remade leaves them be
@@ -493,22 +511,26 @@ def test_chromium_scores_every_posting_as_lunr_py_builder(small_site, reference,
     assert page.problems == []
 
 
-@pytest.mark.parametrize("damage", ["garbled", "not a vocabulary", "missing"])
-def test_a_damaged_vocabulary_is_a_miss_and_the_segment_is_made_again(tmp_path, damage):
-    """The store's vocabulary of a segment cut short, of another shape or gone: that segment is
-    analysed again (its files made, as a build from scratch makes them), the others reused."""
+@pytest.mark.parametrize("damage", ["garbled", "not an entry", "a head of another shape", "missing"])
+def test_a_damaged_segment_entry_is_a_miss_and_the_segment_is_made_again(tmp_path, damage):
+    """The store's head and vocabulary of a segment cut short, of another shape or gone: that
+    segment is analysed again (its files made, as a build from scratch makes them), the others
+    reused, and meta.js (which holds every head) is what a build from scratch writes."""
     catalog, cache = seed_catalog(), Cache(tmp_path / "site")
     old = {file.path: file for file in search_files(catalog, store=Store(cache))}
     keys = {path: file.key for path, file in old.items()}
-    shelf = cache.root / "search-vocabulary"
+    shelf = cache.root / "search-segments"
     victim = sorted(shelf.iterdir())[0]
     if damage == "garbled":
         victim.write_bytes(victim.read_bytes()[:40])
-    elif damage == "not a vocabulary":
-        cache.save_item("search-vocabulary", victim.name, b'{"terms": 3}')
+    elif damage == "not an entry":
+        cache.save_item("search-segments", victim.name, b'{"terms": 3}')
+    elif damage == "a head of another shape":
+        cache.save_item("search-segments", victim.name, b'{"head": {"documents": "64"}, "vocabulary": []}')
     else:
         victim.unlink()
     again = {file.path: file for file in search_files(catalog, keys, store=Store(Cache(tmp_path / "site")))}
-    remade = {path for path, file in again.items() if file.data is not None and re.match(r"search/(seg|terms|pos)-", path)}
+    remade = {path for path, file in again.items() if file.data is not None and re.match(r"search/(terms|pos)-", path)}
     assert remade and all(again[path].data == old[path].data for path in remade)
     assert len({re.match(r"search/\w+-(\d+-\d+)", path).group(1) for path in remade}) == 1
+    assert again["search/meta.js"].data == old["search/meta.js"].data

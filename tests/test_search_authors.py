@@ -156,7 +156,7 @@ def test_segments_without_authors_write_no_author_lengths_and_rows_no_empty_post
     assert files.meta["fields"] == ["title", "abstract", "author"] and files.meta["boosts"] == [10, 1, 5]
     assert heads[0]["lengths"][2] and heads[0]["sums"][2]  # docs 0-63: the early authored papers
     empty = [head for head in heads if not head["sums"][2]]
-    assert len(empty) >= 2 and all(head["lengths"][2] == [] for head in empty)
+    assert len(empty) >= 2 and all(head["lengths"][2] == "" for head in empty)
     for start, end in files.meta["segments"]:
         assert all(len(padded(lengths, end - start)) == end - start for lengths in files.heads[start]["lengths"])
     rows = [row for bucket in files.buckets.values() for row in bucket]
@@ -170,10 +170,10 @@ def test_row_sizes_are_the_bytes_each_bucket_file_holds(texts):
         part = texts[segment.start:segment.stop]
         index = searchindex.index_segment(part)
         sizes = searchindex.row_sizes(index.terms, *searchindex.posting_codes(index))
-        files, _ = searchindex.encode_segment(segment, part)
+        head, files, _ = searchindex.encode_segment(segment, part)
         buckets = searchindex.cut_buckets(index.terms, sizes)
-        assert len(files) == 1 + 2 * len(buckets)  # the head, the buckets, their positions
-        for number, (bucket, data) in enumerate(zip(buckets, files[1:1 + len(buckets)])):
+        assert len(files) == 2 * len(buckets) == 2 * len(head["buckets"])  # the buckets, their positions
+        for number, (bucket, data) in enumerate(zip(buckets, files[:len(buckets)])):
             frame = len(f"paperdigestSearch.terms({segment.start},{number},[]);\n")
             assert len(data) == frame + sum(sizes[bucket.start:bucket.stop]) - 1  # no comma after the last row
 
@@ -251,7 +251,7 @@ def test_cache_keys_cover_the_authors():
             if file.data is None:
                 assert fresh[path].data == old[path].data, path
         home = next(cut for cut in search.segments(len(document_order(before))) if number in cut)
-        assert (reused[f"search/seg-{home.start}-{home.stop}.js"].data is not None) == segment_remade
+        assert (reused[f"search/terms-{home.start}-{home.stop}-0.js"].data is not None) == segment_remade
         chunks = {f"search/docs-{chunk}.js" for chunk in range(home.start // search.DOCS_PER_CHUNK,
                                                               -(-home.stop // search.DOCS_PER_CHUNK))}
         remade = {path for path, file in reused.items() if "/docs-" in path and file.data is not None}

@@ -7,8 +7,8 @@
  * text -> lunr clauses and phrases; where words are in a text), search-spelling.js (near
  * spellings) and search-filters.js (sorting by date, the topic and date filters).
  *
- * Nothing loads until there is something to search. Then lunr.js, a small meta file and each
- * segment's head load; the query's terms are routed to one bucket per segment (see
+ * Nothing loads until there is something to search. Then lunr.js and the meta file (with each
+ * segment's head) load; the query's terms are routed to one bucket per segment (see
  * generator/search.py), those load once each, and for the terms the query can match, this file
  * computes lunr's scores exactly as lunr.js's Builder does, from term frequencies and field
  * lengths. It counts and scores the matches as lunr.js's Index.query would, then assembles a

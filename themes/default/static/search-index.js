@@ -9,6 +9,10 @@
   "use strict";
 
   var NONE = [];
+  var BASE = 45, DIGIT = new Int8Array(128);  /* a length digit's character code -> its value */
+  for (var code = 0x23, digit = 0; digit < 2 * BASE; code++) {
+    if (code !== 0x5C) { DIGIT[code] = digit++; }
+  }
 
   /* options: metaFile (the index's meta.js; the other files are beside it), lunrFile,
    * load(src) -> a Promise that the script has run. */
@@ -25,7 +29,6 @@
 
     index.receiver = {
       meta: function (data) { index.meta = data; },
-      segment: function (start, data) { index.heads[start] = data; },
       terms: function (start, bucket, data) { buckets[start + "/" + bucket] = data; },
       positions: function (start, bucket, data) { positions[start + "/" + bucket] = data; },
       docs: function (number, data) { rows[number] = data; },
@@ -44,19 +47,30 @@
     function segmentName(segment) { return segment[0] + "-" + segment[1]; }
     index.segmentName = segmentName;
 
-    /* lunr.js, meta, then every segment's head; then the collection's statistics, as lunr's
-     * Builder has them: the document count and each field's average length. */
+    /* lunr.js and meta, which holds every segment's head; then the collection's statistics, as
+     * lunr's Builder has them: the document count and each field's average length. */
     index.ready = function () {
       if (!preparing) {
-        var heads = load(metaFile).then(function () {
-          return Promise.all(index.meta.segments.map(function (segment) {
-            return load(base + "seg-" + segmentName(segment) + ".js");
-          }));
+        preparing = Promise.all([load(options.lunrFile), load(metaFile)]).then(function () {
+          index.meta.segments.forEach(function (segment, number) { index.heads[segment[0]] = index.meta.heads[number]; });
+          prepare();
         });
-        preparing = Promise.all([load(options.lunrFile), heads]).then(prepare);
       }
       return preparing;
     };
+
+    /* A head's lengths of a field are text (generator/searchindex.py, packed_lengths): each a
+     * number in base 45, its last digit from the second half of the digits, any before it from
+     * the first. They are written into `into` from `at`. */
+    function lengthsOf(text, into, at) {
+      var value = 0;
+      for (var i = 0; i < text.length; i++) {
+        var digit = DIGIT[text.charCodeAt(i)];
+        if (digit < BASE) { value = value * BASE + digit; continue; }
+        into[at++] = value * BASE + digit - BASE;
+        value = 0;
+      }
+    }
 
     function prepare() {
       var meta = index.meta, count = meta.documents;
@@ -65,7 +79,7 @@
       meta.segments.forEach(function (segment) {
         var head = index.heads[segment[0]];
         meta.fields.forEach(function (field, slot) {
-          lengths[slot].set(head.lengths[slot], segment[0]);  /* the rest stay 0 */
+          lengthsOf(head.lengths[slot], lengths[slot], segment[0]);  /* the rest stay 0 */
           sums[slot] += head.sums[slot];
         });
       });
