@@ -189,7 +189,7 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
     store = Store(cache)
     tagging = tag_papers(catalog.papers, taxonomy, store)
     mark = clock.charge("topics", mark)
-    exports = Exports(catalog, config, theme, tuple(pages), tagging, compiled=cache.templates)
+    exports = Exports(catalog, config, theme, tuple(pages), store, tagging, compiled=cache.templates)
     live, spare = cache.file_keys() if (options.out / MARKER).is_file() else ({}, None)
     cache.check()
     if cache.damaged:  # noticed while nothing is changed yet: start over remembering nothing

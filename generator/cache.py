@@ -7,7 +7,8 @@ git ignores it):
   files.marshal  path -> key of every file in <out>, and of every file in spare/
   names.marshal  title -> (paper key, slug), see catalog.Names
   stats.marshal  each input file's size, mtime, inode and sha256 (unchanged files are not read)
-  tables/<name>  the stages' tables (store.py): topics (topics.py)
+  tables/<name>  the stages' tables (store.py): topics (topics.py), the versions of
+                 papers.json's parts (exports.py)
   related/<name> what related.py keeps of each segment of papers (store.Memory)
   templates/     the theme's templates compiled by Jinja, by a hash of their source
   dumps/<hash>   a parsed dump, named by a hash of its bytes, its settings and the generator

@@ -14,7 +14,9 @@ which Atom allows and feed readers resolve.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from datetime import datetime, time, timezone
 from pathlib import Path
 from typing import Iterator
@@ -30,10 +32,13 @@ from generator.pages import HandPage
 from generator.topics import Tagging, Taxonomy
 from generator.output import OutputFile
 from generator.queries import newest_first, topic_months
+from generator.store import Store
 from generator.theme import Theme, environment, long_date
 
 FEED_DIGESTS = 30  # entries of feed.xml: the newest dated digests
 FEED_PAPERS = 50  # entries of papers.xml: the papers most recently seen for the first time
+VERSION_FORMAT = "1"  # of the part-versions table: engine key -> blake2b of the part's bytes
+VERSION = re.compile(r"[0-9a-f]{32}")
 PARTS = "data"  # the folder of papers.json's parts: data/papers-<YYYY-MM>.json, data/papers-undated.json
 UNDATED = "undated"  # the part of papers first seen in an undated digest
 
@@ -42,8 +47,9 @@ class Exports:
     """Makes the machine-readable files of one catalog."""
 
     def __init__(self, catalog: Catalog, config: SiteConfig, theme: Theme, pages: tuple[HandPage, ...] = (),
-                 tagging: Tagging | None = None, compiled: Path | None = None):
+                 store: Store | None = None, tagging: Tagging | None = None, compiled: Path | None = None):
         """`compiled`: where Jinja keeps compiled templates (see theme.environment)."""
+        self.versions = (store or Store()).table("part-versions", VERSION_FORMAT)  # opened here: see store.Table
         self.catalog = catalog
         self.tagging = tagging or Tagging(Taxonomy(), {})
         self.config = config
@@ -52,14 +58,24 @@ class Exports:
         self.dated = [digest for digest in catalog.digests if digest.date is not None]
 
     def files(self, engine: Engine) -> Iterator[OutputFile]:
-        """Every export; `engine` decides which parts of papers.json are made again."""
+        """Every export; `engine` decides which parts of papers.json are made again, and the
+        store remembers each part's version (a hash of its bytes) under its key."""
         yield OutputFile("feed.xml", self.digest_feed())
         yield OutputFile("papers.xml", self.paper_feed())
         groups = self.parts()
-        parts = list(engine.run(Job((part_path(month),), self.part, (month, tuple(papers)))
-                                for month, papers in groups.items()))
+        jobs = [Job((part_path(month),), self.part, (month, tuple(papers))) for month, papers in groups.items()]
+        versions, parts, shown = self.versions, [], []
+        for job, file in zip(jobs, engine.run(jobs)):
+            version = versions.get(file.key) if file.data is None else None
+            if file.data is None and not (isinstance(version, str) and VERSION.fullmatch(version)):
+                file = job.make(file.key, *job.inputs)[0]  # kept, but its version was lost: made again
+            if file.data is not None:
+                version = hashlib.blake2b(file.data, digest_size=16).hexdigest()
+            versions.put(file.key, version)
+            parts.append(file)
+            shown.append(version)
         yield from parts
-        yield OutputFile("papers.json", self.papers_index(groups, parts))
+        yield OutputFile("papers.json", self.papers_index(groups, shown))
         yield OutputFile("llms.txt", self.render("llms.txt"))
         if self.config.base_url:
             yield OutputFile("sitemap.xml", self.sitemap())
@@ -141,11 +157,11 @@ class Exports:
         first_seen = encode(None if month == UNDATED else month)
         return [OutputFile(part_path(month), f'{{"first_seen":{first_seen},"papers":[{records}]}}\n'.encode("utf-8"), key)]
 
-    def papers_index(self, groups: dict[str, list[Paper]], parts: list[OutputFile]) -> bytes:
-        """papers.json: the site, how many papers, and each part with its path, its count and a
-        version (the part's key: a mirror fetches again only the parts whose version moved)."""
-        listed = [{"first_seen": None if month == UNDATED else month, "path": file.path, "papers": len(groups[month]),
-                   "version": file.key} for month, file in zip(groups, parts)]
+    def papers_index(self, groups: dict[str, list[Paper]], versions: list[str]) -> bytes:
+        """papers.json: the site, how many papers, and each part with its path, its count and its
+        version (a hash of its bytes: a mirror fetches again only the parts whose version moved)."""
+        listed = [{"first_seen": None if month == UNDATED else month, "path": part_path(month), "papers": len(groups[month]),
+                   "version": version} for month, version in zip(groups, versions)]
         index = {"site": {"title": self.config.title, "base_url": self.config.base_url},
                  "count": len(self.catalog.papers), "parts": listed}
         return (json.dumps(index, ensure_ascii=False, indent=1) + "\n").encode("utf-8")

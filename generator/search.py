@@ -20,7 +20,8 @@ everywhere whenever a paper is added. Term frequencies and lengths do not, so:
   appending documents leaves every earlier segment, and its files, as it was.
 - Inside a segment, terms are sorted (in JavaScript's string order) and cut into buckets of
   about BUCKET_BYTES, never inside a key (a term's first KEY_CHARS characters): a query term
-  loads the segment's small head file and one bucket per segment.
+  loads one bucket per segment (the segments' heads, which say where each bucket starts, are
+  in meta.js).
 - search.js adds up N and the field-length sums over the segments, computes lunr.js's Builder
   score for each posting of the terms a query needs (every posting of such a term is loaded,
   so its document frequency is exact), and assembles a lunr.Index with lunr's public
@@ -93,8 +94,11 @@ from generator.store import Memory, Store
 from generator.theme import long_date
 from generator.workers import forked_map
 
-SEGMENT_DOCS = 4096  # full segments; the rest is cut into power-of-two blocks down to
-BLOCK_MIN = 64  # this size, and a last block of fewer
+# Full segments; the rest is cut into power-of-two blocks down to BLOCK_MIN. A query loads a
+# bucket per segment for each word, and a file costs the page more than its bytes, so fewer,
+# larger segments answer sooner (benchmarks/README.md has 8,192 against 4,096 measured).
+SEGMENT_DOCS = 8192
+BLOCK_MIN = 64  # and a last block of fewer
 DOCS_PER_CHUNK = 32
 TEXT_CHUNK = 8  # abstracts per text file: loaded for the results on screen, for their excerpts
 SNIPPET_CHARS = 240

@@ -21,7 +21,7 @@ from generator.cache import Cache
 
 FAILED = re.compile(r"paperdigest: build failed: (?P<reason>.+) (?P<doing>writing|reading) (?P<path>\S+); "
                     r"(?P<out>\S+) was left unchanged")
-BOOKKEEPING = ("files.marshal", "state.json", "names.marshal", "tables/topics")
+BOOKKEEPING = ("files.marshal", "state.json", "names.marshal", "tables/topics", "tables/part-versions")
 
 
 def run(*args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:

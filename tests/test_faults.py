@@ -274,7 +274,8 @@ def test_each_damaged_cache_file_is_noticed_and_the_build_starts_from_scratch(tm
     build(BuildOptions(content, out))
     root = Cache(out).root
     names = cache_files(root)
-    assert {"state.json", "files.marshal", "names.marshal", "stats.marshal", "tables/topics"} <= set(names)
+    assert {"state.json", "files.marshal", "names.marshal", "stats.marshal", "tables/topics",
+            "tables/part-versions"} <= set(names)
     assert [n for n in names if n.startswith("dumps/")] and [n for n in names if n.startswith("templates/")]
     damages = sorted(DAMAGE)
     for turn, name in enumerate(names):
