@@ -63,19 +63,10 @@ class Exports:
         yield OutputFile("feed.xml", self.digest_feed())
         yield OutputFile("papers.xml", self.paper_feed())
         groups = self.parts()
-        jobs = [Job((part_path(month),), self.part, (month, tuple(papers))) for month, papers in groups.items()]
-        versions, parts, shown = self.versions, [], []
-        for job, file in zip(jobs, engine.run(jobs)):
-            version = versions.get(file.key) if file.data is None else None
-            if file.data is None and not (isinstance(version, str) and VERSION.fullmatch(version)):
-                file = job.make(file.key, *job.inputs)[0]  # kept, but its version was lost: made again
-            if file.data is not None:
-                version = hashlib.blake2b(file.data, digest_size=16).hexdigest()
-            versions.put(file.key, version)
-            parts.append(file)
-            shown.append(version)
+        parts, versions = self.versioned([Job((part_path(month),), self.part, (month, tuple(papers)))
+                                          for month, papers in groups.items()], engine)
         yield from parts
-        yield OutputFile("papers.json", self.papers_index(groups, shown))
+        yield OutputFile("papers.json", self.papers_index(groups, versions))
         yield OutputFile("llms.txt", self.render("llms.txt"))
         if self.config.base_url:
             yield OutputFile("sitemap.xml", self.sitemap())
@@ -136,8 +127,23 @@ class Exports:
     def salt(self, code: str) -> str:
         """What the parts of papers.json depend on besides their papers (the engine's salt for
         them): the generator and the taxonomy (a paper's topics), not the theme or the hand pages,
-        so a new stylesheet does not move every part's version."""
+        so a new stylesheet does not make every part again."""
         return f"{code}\0{self.tagging.taxonomy!r}"
+
+    def versioned(self, jobs: list[Job], engine: Engine) -> tuple[list[OutputFile], list[str]]:
+        """Each part, kept by the engine or made, and its version (a hash of its bytes): a kept
+        part's is the one the store remembers under its key; one the store lost is made again."""
+        parts, versions = [], []
+        for job, file in zip(jobs, engine.run(jobs)):
+            version = self.versions.get(file.key) if file.data is None else None
+            if file.data is None and not (isinstance(version, str) and VERSION.fullmatch(version)):
+                file = job.make(file.key, *job.inputs)[0]
+            if file.data is not None:
+                version = hashlib.blake2b(file.data, digest_size=16).hexdigest()
+            self.versions.put(file.key, version)
+            parts.append(file)
+            versions.append(version)
+        return parts, versions
 
     def parts(self) -> dict[str, list[Paper]]:
         """The papers by the month they were first seen (YYYY-MM, or UNDATED), in slug order
