@@ -13,7 +13,7 @@ const expected = JSON.parse(fs.readFileSync(process.env.PAPERDIGEST_EXPECTED, "u
 const LUNR = "assets/vendor/lunr-2.3.9/lunr.min.js";
 const SCRIPTS = JSON.parse(process.env.PAPERDIGEST_SCRIPTS);  // tests/support.py's ENGINE_SCRIPTS
 
-function open(root = site) {
+function open(root = site, extra = {}) {
   const context = vm.createContext({});
   const loaded = [];
   const run = (file) => {
@@ -24,6 +24,7 @@ function open(root = site) {
   const engine = context.paperdigestEngine.create({
     metaFile: "search/meta.js", lunrFile: LUNR, lunr: () => context.lunr,
     load: (src) => new Promise((resolve) => { run(src); resolve(); }),
+    ...extra,
   });
   context.paperdigestSearch = engine.receiver;
   return { engine, loaded };
@@ -47,6 +48,18 @@ test("every query (phrases and typos too): lunr.py's count, first 50 refs, score
     assert.deepEqual(plain(found.hits.map((hit) => rounded(hit.score))), want.scores.map(rounded), want.query);
     assert.deepEqual(plain(found.fixes.map((fix) => fix.terms)), want.fixes, want.query);  // near spellings
   }
+});
+
+test("a query that would load too much is refused, with the reason that fits it", async () => {
+  const { engine, loaded } = open(site, { maxBytes: 1 });
+  const before = loaded.length;
+  assert.match(await engine.find('"wasserstein distance"'), /^The words of that phrase are too common/);
+  assert.match(await engine.find("wasserstein"), /^That query is too broad/);
+  assert.match(await engine.find('"wasserstein" distance'), /^That query is too broad/);  // a one-word "phrase" is a word
+  assert.equal(loaded.filter((file) => file.includes("/terms-") || file.includes("/pos-")).length, 0);
+  assert.ok(loaded.length >= before);
+  const { engine: roomy } = open();
+  assert.equal(typeof await roomy.find('"wasserstein distance"'), "object");
 });
 
 test("a query loads only the buckets it needs, once", async () => {
