@@ -25,7 +25,7 @@
   "use strict";
 
   var MAX_RESULTS = 50;
-  var MAX_BYTES = 4000000;  /* of index one query may load: more ("*ing", "a*") is refused */
+  var MAX_BYTES = 4000000;  /* of index one query may load (or create's maxBytes): more ("*ing", "a*") is refused */
   var EXCERPT_WORDS = 30;
   var Q = root.paperdigestQuery, F = root.paperdigestFilters;
 
@@ -34,6 +34,7 @@
    * object (once lunrFile has run). */
   function create(options) {
     var index = root.paperdigestIndex.open(options), lunr = options.lunr;
+    var maxBytes = options.maxBytes || MAX_BYTES;
     var scored = Object.create(null);  /* term -> its postings and lunr scores, per field */
     var spelling = root.paperdigestSpelling.create(index, lunr, docsOf);
 
@@ -67,8 +68,8 @@
     /* The files the probes and phrases need. */
     function filesOf(probes, phrases) {
       var near = [];
-      phrases.forEach(function (phrase) {
-        if (phrase.words.length > 1) { near = near.concat(phrase.words.map(function (word) { return index.exact(word.term); })); }
+      phrases.filter(Q.isPhrase).forEach(function (phrase) {
+        near = near.concat(phrase.words.map(function (word) { return index.exact(word.term); }));
       });
       var one = index.route(probes, false), two = index.route(near, true);
       return { files: one.files.concat(two.files), bytes: one.bytes + two.bytes };
@@ -275,18 +276,8 @@
       });
     }
 
-    /* The filters, and each quoted phrase: kept only with it (or, after a -, only without it). */
-    function keeping(allow, parsed) {
-      var slots = {};
-      index.meta.fields.forEach(function (field, slot) { slots[field] = slot; });
-      var sets = parsed.phrases.filter(function (phrase) { return phrase.words.length > 1; }).map(function (phrase) {
-        var found = Q.phraseDocs(phrase, index.positionsOf, phrase.fields.map(function (field) { return slots[field]; }), index.meta.documents);
-        return { found: found, prohibited: phrase.prohibited };
-      });
-      if (!sets.length) { return allow; }
-      return function (doc) {
-        return sets.every(function (set) { return !set.found[doc] === set.prohibited; }) && allow(doc);
-      };
+    function keeping(allow, parsed) {  /* the filters, and each quoted phrase (search-query.js) */
+      return Q.keeping(allow, parsed.phrases, index.meta.fields, index.positionsOf, index.meta.documents);
     }
 
     function parsedQuery(parsed, fixes) {
@@ -295,11 +286,15 @@
       return query;
     }
 
-    function loaded(needed) {
-      if (needed.bytes > MAX_BYTES) { return Promise.reject(TOO_BROAD); }
+    /* A query that would load more than maxBytes of index is refused, with a reason that fits
+     * it: a phrase loads its words' positions besides their postings, which for common words
+     * in a large archive is what goes over. */
+    function loaded(needed, phrases) {
+      if (needed.bytes > maxBytes) { return Promise.reject(phrases.some(Q.isPhrase) ? TOO_COMMON : TOO_BROAD); }
       return Promise.all(needed.files.map(index.loadFile));
     }
     var TOO_BROAD = "That query is too broad to run here: put more letters before a * or a ~.";
+    var TOO_COMMON = "The words of that phrase are too common to check side by side here: search for them without the quotes.";
 
     /* Resolves to { total, hits, fixes }: how many papers match over the whole index (of those
      * the filters keep), and the first MAX_RESULTS (newest first with sort "date"), with the
@@ -311,25 +306,25 @@
       try { parsed = Q.parse(lunr(), text, index.meta.fields); query = parsedQuery(parsed, null); } catch (error) { return Promise.resolve(null); }
       if (!query.clauses.length) {
         if (allow === F.everything && !parsed.phrases.length) { return Promise.resolve({ total: 0, hits: [], fixes: [] }); }
-        return loaded(filesOf([], parsed.phrases)).then(function () { return F.load(index); }).then(function () {
+        return loaded(filesOf([], parsed.phrases), parsed.phrases).then(function () { return F.load(index); }).then(function () {
           var found = F.listing(index, keeping(allow, parsed), MAX_RESULTS);
           found.fixes = [];
           return found;
         });
       }
       var probes = probesOf(query), fixes = null;
-      return loaded(filesOf(probes, parsed.phrases)).then(function () {
+      return loaded(filesOf(probes, parsed.phrases), parsed.phrases).then(function () {
         return spelling.fixesFor(query, probes);
       }).then(function (found) {
         if (!found) { return null; }
         fixes = found;
         query = parsedQuery(parsed, fixes);
         probes = probesOf(query);
-        return loaded(filesOf(probes, []));
+        return loaded(filesOf(probes, []), []);
       }).then(function () {
         return rank(parsed, query, probes, fixes, keeping(allow, parsed), byDate);
       }, function (error) {
-        if (error === TOO_BROAD) { return TOO_BROAD; }
+        if (error === TOO_BROAD || error === TOO_COMMON) { return error; }
         throw error;
       });
     }

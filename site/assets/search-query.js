@@ -121,6 +121,22 @@
     return found;
   }
 
+  /* A quoted word alone is that word: only phrases of two words or more are checked side by side. */
+  function isPhrase(phrase) { return phrase.words.length > 1; }
+
+  /* `allow` (doc -> kept?) narrowed to the documents each quoted phrase keeps (after a -, to
+   * those it leaves out). `fields` are the index's, in order; positionsOf and count as above. */
+  function keeping(allow, phrases, fields, positionsOf, count) {
+    var sets = phrases.filter(isPhrase).map(function (phrase) {
+      var slots = phrase.fields.map(function (field) { return fields.indexOf(field); });
+      return { found: phraseDocs(phrase, positionsOf, slots, count), prohibited: phrase.prohibited };
+    });
+    if (!sets.length) { return allow; }
+    return function (doc) {
+      return sets.every(function (set) { return !set.found[doc] === set.prohibited; }) && allow(doc);
+    };
+  }
+
   /* Where the words that make a matched term are in a text: [start, end] pairs, in order, not
    * overlapping. Where the words are comes from lunr's own tokenizer (each token's position
    * metadata), and what term a word makes from the same trimming and stemming the index was
@@ -179,6 +195,6 @@
 
   root.paperdigestQuery = {
     LUNR_SYNTAX: LUNR_SYNTAX, trim: trim, stemming: stemming, termOf: termOf, parse: parse, build: build,
-    phraseDocs: phraseDocs, marks: marks, excerpt: excerpt, spelling: spelling
+    isPhrase: isPhrase, keeping: keeping, marks: marks, excerpt: excerpt, spelling: spelling
   };
 }(typeof window !== "undefined" ? window : globalThis));

@@ -68,8 +68,8 @@
     /* The files the probes and phrases need. */
     function filesOf(probes, phrases) {
       var near = [];
-      phrases.forEach(function (phrase) {
-        if (phrase.words.length > 1) { near = near.concat(phrase.words.map(function (word) { return index.exact(word.term); })); }
+      phrases.filter(Q.isPhrase).forEach(function (phrase) {
+        near = near.concat(phrase.words.map(function (word) { return index.exact(word.term); }));
       });
       var one = index.route(probes, false), two = index.route(near, true);
       return { files: one.files.concat(two.files), bytes: one.bytes + two.bytes };
@@ -276,18 +276,8 @@
       });
     }
 
-    /* The filters, and each quoted phrase: kept only with it (or, after a -, only without it). */
-    function keeping(allow, parsed) {
-      var slots = {};
-      index.meta.fields.forEach(function (field, slot) { slots[field] = slot; });
-      var sets = parsed.phrases.filter(function (phrase) { return phrase.words.length > 1; }).map(function (phrase) {
-        var found = Q.phraseDocs(phrase, index.positionsOf, phrase.fields.map(function (field) { return slots[field]; }), index.meta.documents);
-        return { found: found, prohibited: phrase.prohibited };
-      });
-      if (!sets.length) { return allow; }
-      return function (doc) {
-        return sets.every(function (set) { return !set.found[doc] === set.prohibited; }) && allow(doc);
-      };
+    function keeping(allow, parsed) {  /* the filters, and each quoted phrase (search-query.js) */
+      return Q.keeping(allow, parsed.phrases, index.meta.fields, index.positionsOf, index.meta.documents);
     }
 
     function parsedQuery(parsed, fixes) {
@@ -300,7 +290,7 @@
      * it: a phrase loads its words' positions besides their postings, which for common words
      * in a large archive is what goes over. */
     function loaded(needed, phrases) {
-      if (needed.bytes > maxBytes) { return Promise.reject(phrases.some(function (phrase) { return phrase.words.length > 1; }) ? TOO_COMMON : TOO_BROAD); }
+      if (needed.bytes > maxBytes) { return Promise.reject(phrases.some(Q.isPhrase) ? TOO_COMMON : TOO_BROAD); }
       return Promise.all(needed.files.map(index.loadFile));
     }
     var TOO_BROAD = "That query is too broad to run here: put more letters before a * or a ~.";
