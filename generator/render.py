@@ -51,9 +51,6 @@ class SiteRenderer:
         self._related = related or dict
         self.links: dict[str, Neighbour] = {}  # Paper.key -> the paper as a link
 
-    def salt(self) -> str:
-        return salt(self.config, self.pages, self.tagging.taxonomy)
-
     @functools.cached_property
     def related(self) -> Mapping[str, tuple[str, ...]]:
         return self._related()
