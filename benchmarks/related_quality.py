@@ -3,14 +3,16 @@
 Quality: the mean overlap |top 5 ∩ exact top 5| / |exact top 5| (over the papers with an exact
 list) against exact TF-IDF cosine over the whole archive (one idf, every term, no budget: a
 scipy sparse product in row blocks), for the formulation built (related.py: segments of
-SEGMENT papers, each with its own idf and two work budgets: WORK_INNER for pairs within a
-segment, WORK_OUTER for pairs across two) and for the one it replaced ("before": one idf over
+SEGMENT papers, each weighed by the statistics of its first SEGMENT papers, its base, with two
+work budgets: WORK_INNER for pairs within a segment, WORK_OUTER for pairs across two) and for
+the one it replaced ("before": one idf over
 the archive and one budget of 30,000,000 multiply-adds, which is related.py with the whole
 archive as one segment; byte for byte the code it replaced, tests/test_related.py checks).
 
 Time: a cold build (no memory) and a warm one (the memory of the cold build, then one more
 digest of 30 new papers, corpus.added_digest), both as related_papers() calls in this process,
-wall and CPU (all threads) time, the best of --runs; and the bytes the memory holds.
+wall and CPU (all threads) time, the best of --runs; the bytes the memory holds; and how many
+of the papers before that digest have another list after it (churn: their pages are made again).
 
     .venv/bin/python benchmarks/related_quality.py                    # S, M quality; M, L time
     .venv/bin/python benchmarks/related_quality.py --quality S,M,L    # exact at L: ~2 CPU minutes
@@ -178,13 +180,16 @@ def measure_time(size: str, work: Path, runs: int) -> dict:
     kept.update(memory.items)
     stored, names = memory.bytes(), len(memory.items)
     warm_time = timed(warm, runs)
-    assert related.related_papers(added, memory=memory) == related.related_papers(added)
+    clean = related.related_papers(added)
+    assert related.related_papers(added, memory=memory) == clean
+    lists = related.related_papers(papers)
+    churn = sum(lists[key] != clean[key] for key in lists)
     with before(papers):
         before_time = timed(lambda: related.related_papers(papers), runs)
     print(f"{size}: cold {cold_time[0]:.2f} s, warm {warm_time[0]:.2f} s, before {before_time[0]:.2f} s", flush=True)
     return {"size": size, "papers": len(papers), "added": len(added) - len(papers),
             "segments": len(related.segments(len(added))), "cold": cold_time, "warm": warm_time,
-            "before": before_time, "bytes": stored, "names": names}
+            "before": before_time, "bytes": stored, "names": names, "churn": churn}
 
 
 def machine() -> str:
@@ -195,7 +200,7 @@ def machine() -> str:
 
 
 def report(quality: list[dict], times: list[dict], runs: int, note: str) -> str:
-    lines = ["# Related papers: idf frozen per segment (issue 13)", "",
+    lines = ["# Related papers: statistics frozen per segment (issue 13)", "",
              f"Measured {datetime.now(timezone.utc):%Y-%m-%d} on {machine()} by `benchmarks/related_quality.py`.",
              *([note] if note else []),
              (f"Formulation: SEGMENT = {related.SEGMENT}, WORK_INNER = {related.WORK_INNER:,} multiply-adds per "
@@ -212,10 +217,11 @@ def report(quality: list[dict], times: list[dict], runs: int, note: str) -> str:
     if times:
         lines += [f"## Time: related_papers() alone, best of {runs} (wall / CPU seconds, CPU = all threads)", "",
                   ("| size | papers | segments | cold (no memory) | warm (+1 digest of 30 new) | before (cold, no memory) "
-                   "| memory kept | names |"), "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                   "| memory kept | names | lists the digest changed |"),
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         lines += [f"| {t['size']} | {t['papers']:,} + {t['added']} | {t['segments']} | {t['cold'][0]:.2f} / {t['cold'][1]:.2f} | "
                   f"{t['warm'][0]:.2f} / {t['warm'][1]:.2f} | {t['before'][0]:.2f} / {t['before'][1]:.2f} | "
-                  f"{t['bytes'] / 1e6:.1f} MB | {t['names']} |" for t in times]
+                  f"{t['bytes'] / 1e6:.1f} MB | {t['names']} | {t['churn']:,} |" for t in times]
         lines.append("")
     return "\n".join(lines)
 

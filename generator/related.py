@@ -1,48 +1,51 @@
 """Related papers: for each paper, the papers whose title and abstract read most alike.
 
-Papers are cut into segments in the order they first appeared (a new digest's papers join the
-last segment), and each paper is a TF-IDF vector with the idf of its own segment
-(similarity.py); two papers are compared by the dot product of their vectors, on the postings
-their segments keep within a work budget of their own (the commonest words of a segment link
-only the papers of it where they weigh most): WORK_INNER for two papers of one segment,
-WORK_OUTER (smaller, so a subset of those postings) for papers of two segments. A site of under
-2 * SEGMENT papers is one segment: plain TF-IDF cosine within WORK_INNER, as before segments.
+Papers are numbered in the order they first appeared (a new digest's papers come last) and cut
+in that order into segments. Each paper is a TF-IDF vector with the statistics of its
+segment's base, the segment's first SEGMENT papers (similarity.py); two papers are compared by
+the dot product of their vectors, on the postings their segments keep within a work budget of
+their own (the commonest words of a base link only the papers where they weigh most):
+WORK_INNER for two papers of one segment, WORK_OUTER (smaller, so a subset of those postings)
+for papers of two segments. A site of at most SEGMENT papers is one segment, and its own base:
+plain TF-IDF cosine within WORK_INNER, as before segments.
 
 Each paper's list is the best `count` of the best `count` it has in each segment, so what the
-papers of two segments make of each other depends on those two segments alone: with a
-`memory` of the previous build, a new digest costs one segment's vectors and one row of
-segment blocks (its segment against every segment), not the whole archive. A cold build does
-every block once: each segment's own block (up to WORK_INNER) makes most of its cost, which
-so grows with the number of segments, until past ~60 of them the cross blocks (K^2 / 2, up to
-WORK_OUTER each) take over (benchmarks/README.md, "Related papers: idf frozen per segment").
+papers of two segments make of each other depends on those two segments alone; and since a
+segment's base fixes its statistics, a paper appended to it changes no score worked out
+before. With a `memory` of the previous build (relatedmemory.py), a new digest costs one
+segment's vectors and the products of its new papers' rows with every segment: the blocks
+found cover the papers before them, and are extended by the new rows and columns only. A cold
+build does every block once: each segment's own block (up to WORK_INNER) makes most of its
+cost, which so grows with the number of segments, until past ~60 of them the cross blocks
+(K^2 / 2, up to WORK_OUTER each) take over (benchmarks/README.md, "Related papers").
 
 The result is a pure function of the set of papers, whatever the memory holds: every sum is
 taken in an order fixed by the data (never by threads, input order or what was remembered),
 scores are compared on a grid of 2**-30 so that last-bit differences cannot reorder near-ties,
-and ties go to the smaller slug."""
+and ties go to the paper that appeared first."""
 
 from __future__ import annotations
 
 import hashlib
-import json
-import zlib
-from collections import Counter
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from operator import attrgetter
-from typing import Protocol, Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
 from generator import similarity
 from generator.catalog import Paper
+from generator.relatedmemory import Block, Memory, Remembered, Store
 from generator.similarity import SCORE_STEP, STOP_WORDS, Postings, best, top
 from generator.workers import cpu_count
 
-VERSION = "2"  # of what the memory holds: names carry it, so another version's are never read
-SEGMENT = 4096  # papers per segment (a site's last segment has up to 2 * SEGMENT - 1)
-# Multiply-adds allowed in the product of a segment with itself (similarity.links): the one
-# budget of the whole archive before segments, so a one-segment site's lists are the same.
+VERSION = "3"  # of what the memory holds: names carry it, so another version's are never read
+SEGMENT = 4096  # papers per segment, and per base (a site's last segment has up to 2 * SEGMENT - 1)
+# Multiply-adds allowed in the product of a segment's base with itself (similarity.links): the
+# one budget of the whole archive before segments, so a one-segment site's lists are the same.
 WORK_INNER = 30_000_000
 # ... and in the product of each of two segments, for their block (whose work is at most the
 # geometric mean of theirs): the 21 cross blocks of 30,000 papers cost less than one own block.
@@ -51,38 +54,38 @@ BLOCK_WORK = 1_000_000  # multiply-adds per row block: bounds each block's outpu
 MAX_BLOCK_ROWS = 4096
 
 
-class Memory(Protocol):
-    """What related_papers() remembers between builds: bytes by name. Names neither got nor
-    put in a build may be forgotten after it."""
-
-    def get(self, name: str) -> bytes | None: ...
-
-    def put(self, name: str, data: bytes) -> None: ...
-
-
 def related_papers(papers: Sequence[Paper], count: int = 5, memory: Memory | None = None) -> dict[str, tuple[str, ...]]:
     """Paper.key -> the keys of its up-to-`count` most similar papers, most similar first.
 
     A paper is never related to itself, nor to a paper it shares no counted word with (so a
-    list may be short or empty). Equal scores (to ~1e-9) are ordered by slug. `memory` only
-    saves work: the result is the same with any memory, or none."""
-    ordered = sorted(papers, key=lambda paper: (paper.slug, paper.key))  # papers are numbered in this order
+    list may be short or empty). Equal scores (to ~1e-9) are ordered by first appearance.
+    `memory` only saves work: the result is the same with any memory, or none."""
+    by_slug = sorted(papers, key=lambda paper: (paper.slug, paper.key))
+    ordered = [by_slug[number] for number in first_order(by_slug).tolist()]  # papers are numbered in this order
     keys = [paper.key for paper in ordered]
     if len(ordered) < 2 or count < 1:
         return {key: () for key in keys}
-    first = first_order(ordered)
-    members = [np.sort(first[a:b]) for a, b in segments(len(ordered))]
-    prints = [fingerprint([ordered[number] for number in group.tolist()]) for group in members]
-    store = _Store(memory if len(set(prints)) == len(prints) else None, prints, count)
-    pairs = [(a, b) for a in range(len(members)) for b in range(a, len(members))]
-    found = {pair: store.pair(pair, len(members[pair[0]]), len(members[pair[1]])) for pair in pairs}
-    missing = [pair for pair, got in found.items() if got is None]
-    inner, outer = _postings(ordered, members, store, {a for a, b in missing if a == b},
-                             {s for a, b in missing if a != b for s in (a, b)})
-    for pair, got in _blocks(inner, outer, [len(group) for group in members], missing, count).items():
-        found[pair] = got
-        store.put_pair(pair, got)
-    chosen = _merge(members, found, count)
+    runs = segments(len(ordered))
+    members = [np.arange(a, b) for a, b in runs]
+    sizes = [b - a for a, b in runs]
+
+    @cache
+    def prefix(s: int, n: int) -> str:
+        return fingerprint(ordered[runs[s][0]:runs[s][0] + n])
+
+    bases = [prefix(s, min(size, SEGMENT)) for s, size in enumerate(sizes)]
+    store = Store(memory if len(set(bases)) == len(bases) else None, [prefix(s, size) for s, size in enumerate(sizes)],
+                  bases, prefix, count, VERSION)
+    pairs = [(a, b) for a in range(len(runs)) for b in range(a, len(runs))]
+    found = {pair: store.pair(pair, (sizes[pair[0]], sizes[pair[1]])) for pair in pairs}
+    todo = {pair: got for pair, got in found.items() if got is None or got.rows != (sizes[pair[0]], sizes[pair[1]])}
+    inner, outer = _postings(ordered, members, store, {a for a, b in todo if a == b},
+                             {s for a, b in todo if a != b for s in (a, b)})
+    blocks = {pair: got.block for pair, got in found.items() if pair not in todo}
+    for pair, block in _blocks(inner, outer, sizes, todo, count).items():
+        blocks[pair] = block
+        store.put_pair(pair, block)
+    chosen = _merge(members, blocks, count)
     return {key: tuple(map(keys.__getitem__, row)) for key, row in zip(keys, chosen)}
 
 
@@ -133,7 +136,7 @@ def fingerprint(papers: Sequence[Paper]) -> str:
 
 # --- the vectors of each segment --------------------------------------------------------------------
 
-def _postings(papers: list[Paper], members: list[np.ndarray], store: _Store, inner: set[int], outer: set[int]
+def _postings(papers: list[Paper], members: list[np.ndarray], store: Store, inner: set[int], outer: set[int]
               ) -> tuple[dict[int, Postings], dict[int, Postings]]:
     """The inner postings (WORK_INNER) of the `inner` segments, worked out, and the outer ones
     (WORK_OUTER) of the `outer` segments: remembered, or narrowed from the inner ones (and
@@ -152,8 +155,9 @@ def _postings(papers: list[Paper], members: list[np.ndarray], store: _Store, inn
 
         def vectors(s: int) -> tuple[Postings, Postings | None]:
             mine = [part for (owner, _, _), part in zip(chunks, parts) if owner == s]
-            made = similarity.segment_postings(len(groups[s]), *similarity.term_counts(mine, bits), WORK_INNER)
-            return made, similarity.narrowed(made, WORK_OUTER) if s in outer and found[s] is None else None
+            size, base = len(groups[s]), min(len(groups[s]), SEGMENT)
+            made = similarity.segment_postings(size, base, *similarity.term_counts(mine, bits), WORK_INNER)
+            return made, similarity.narrowed(made, base, WORK_OUTER) if s in outer and found[s] is None else None
 
         made = dict(zip(todo, pool.map(vectors, todo)))
     for s, (_, narrow) in made.items():
@@ -165,51 +169,91 @@ def _postings(papers: list[Paper], members: list[np.ndarray], store: _Store, inn
 
 # --- blocks: the papers of segment a against those of segment b -------------------------------------
 
-Block = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]  # a's best in b; b's best in a
+class Task(NamedTuple):
+    """One product: rows start:stop of segment `rows` against every column of segment `cols`
+    (of the first `upto` of them, if not None), for pair `pair`."""
+
+    pair: tuple[int, int]
+    rows: int
+    cols: int
+    start: int
+    stop: int
+    upto: int | None
 
 
-def _blocks(inner: dict[int, Postings], outer: dict[int, Postings], sizes: list[int], pairs: list[tuple[int, int]],
-            count: int) -> dict[tuple[int, int], Block]:
-    """For each pair (a, b), a <= b: the best `count` of b for each paper of a, and (a != b)
-    the best `count` of a for each paper of b, as (numbers within the segment, -1 for none;
-    grid scores), both from one product of one's rows and the other's columns, in row blocks:
-    on the inner postings for a == b, the outer ones else. (Either way round gives the same
-    scores: the same products, summed in the order of the terms. The rows are the segment in
-    more pairs, so that a new digest transposes one.)"""
-    if not pairs:
+def _blocks(inner: dict[int, Postings], outer: dict[int, Postings], sizes: list[int],
+            todo: dict[tuple[int, int], Remembered | None], count: int) -> dict[tuple[int, int], Block]:
+    """Each pair (a, b), a <= b, of `todo`, made whole: what a block found covers (the first ra
+    of a's papers against the first rb of b's; none if nothing was found) is kept, and the rest
+    is worked out as products whose rows are the new papers:
+    - a's new rows against all of b (for a == b: all of a, never itself);
+    - b's new rows against a's first ra (a != b: the rest of the pairs).
+    Each product gives its rows their best in its columns, and its columns their best in its
+    rows; every paper of a and b then takes the best `count` of what it got. On the inner
+    postings for a == b, the outer ones else. (Either way round gives the same scores: the same
+    products, summed in the order of the terms.)"""
+    if not todo:
         return {}
-    uses = Counter(s for pair in pairs for s in pair if pair[0] != pair[1])
-    turned = {(a, b): (b, a) if uses[b] > uses[a] else (a, b) for a, b in pairs}
-    # term x paper matrices: (s, True) of s's inner postings, (s, False) of its outer ones
+    covered = {pair: got.rows if got is not None else (0, 0) for pair, got in todo.items()}
     columns = {(s, True): _columns({s: inner[s]}, sizes)[s] for s in inner}
     columns.update({(s, False): matrix for s, matrix in _columns(outer, sizes).items()} if outer else {})
-    rows = {(a, a == b): columns[a, a == b].T.tocsr() for a, b in turned.values()}  # (terms ascending in a paper)
-    tasks = [(a, b, start, stop) for a, b in turned.values()
-             for start, stop in _row_blocks(rows[a, a == b], columns[b, a == b])]
+    wanted = []
+    for (a, b), (ra, rb) in covered.items():
+        wanted.append(Task((a, b), a, b, ra, sizes[a], None))
+        if a != b and ra > 0:
+            wanted.append(Task((a, b), b, a, rb, sizes[b], ra))
+    rows = {(task.rows, task.pair[0] == task.pair[1]): None for task in wanted if task.start < task.stop}
+    rows = {key: columns[key].T.tocsr() for key in rows}  # (terms ascending in a paper)
+    tasks = [task._replace(start=task.start + start, stop=task.start + stop) for task in wanted if task.start < task.stop
+             for start, stop in _row_blocks(rows[task.rows, task.pair[0] == task.pair[1]][task.start:task.stop],
+                                            columns[task.cols, task.pair[0] == task.pair[1]])]
 
-    def run(task: tuple[int, int, int, int]) -> tuple[np.ndarray, ...]:
-        a, b, start, stop = task
-        scores = rows[a, a == b][start:stop] @ columns[b, a == b]
-        if a == b:
-            return top(scores, count, start)
-        return top(scores, count) + top(scores.T.tocsr(), count)
+    def run(task: Task) -> tuple[tuple[int, int, np.ndarray, np.ndarray], ...]:
+        """(side, first row, numbers, grid) of what the product gives: side 0 is a's lists."""
+        own = task.pair[0] == task.pair[1]
+        scores = rows[task.rows, own][task.start:task.stop] @ columns[task.cols, own]
+        if task.upto is not None:
+            scores = scores[:, :task.upto]
+        side = 0 if task.rows == task.pair[0] else 1
+        mine = (side, task.start, *top(scores, count, task.start if own else None))
+        old = covered[task.pair][0] if own else scores.shape[1]  # the columns to give their best in these rows
+        if old == 0:
+            return (mine,)
+        numbers, grid = top(scores[:, :old].T.tocsr(), count)
+        return mine, (1 - side if not own else 0, 0, np.where(numbers >= 0, numbers + task.start, -1), grid)
 
+    parts: dict[tuple[tuple[int, int], int], list] = defaultdict(list)
+    for pair, got in todo.items():
+        if got is not None:
+            parts[pair, 0].append((0, got.block.ours, got.block.our_grid))
+            if pair[0] != pair[1]:
+                parts[pair, 1].append((0, got.block.theirs, got.block.their_grid))
     with ThreadPoolExecutor(_threads(len(tasks))) as pool:
-        done: dict[tuple[int, int], list] = {}
-        for (a, b, start, _), part in zip(tasks, pool.map(run, tasks)):
-            done.setdefault((a, b), []).append((start, part))
-    found: dict[tuple[int, int], Block] = {}
-    for pair, (a, b) in turned.items():
-        mine = done[a, b]
-        numbers = np.concatenate([part[0] for _, part in mine])
-        grid = np.concatenate([part[1] for _, part in mine])
-        if a == b:
-            found[pair] = (numbers, grid, None, None)
-            continue
-        theirs = np.concatenate([np.where(part[2] >= 0, part[2] + start, -1) for start, part in mine], axis=1)
-        theirs, their_grid = best(np.concatenate([part[3] for _, part in mine], axis=1), theirs, count)
-        found[pair] = (numbers, grid, theirs, their_grid) if (a, b) == pair else (theirs, their_grid, numbers, grid)
+        for task, made in zip(tasks, pool.map(run, tasks)):
+            for side, first, numbers, grid in made:
+                parts[task.pair, side].append((first, numbers, grid))
+    found = {}
+    for a, b in todo:
+        mine = _gathered(parts[(a, b), 0], sizes[a], count)
+        found[a, b] = Block(*mine, None, None) if a == b else Block(*mine, *_gathered(parts[(a, b), 1], sizes[b], count))
     return found
+
+
+def _gathered(parts: list[tuple[int, np.ndarray, np.ndarray]], n: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The best `count` of n rows' candidates, from parts (first row, numbers, grid) of rows.
+    Parts side by side take `count` columns each; parts of rows below those of a column's last
+    part share its columns (a product's row blocks, in turn, take one)."""
+    slots, ends = [], []  # each part's columns, and where each column's rows end
+    for first, found, _ in parts:
+        slot = next((at for at, end in enumerate(ends) if end <= first), len(ends))
+        ends[slot:slot + 1] = [first + len(found)]
+        slots.append(slot)
+    numbers = np.full((n, count * max(1, len(ends))), -1, np.int64)
+    grid = np.zeros(numbers.shape, np.int64)
+    for slot, (first, found, steps) in zip(slots, parts):
+        numbers[first:first + len(found), slot * count:(slot + 1) * count] = found
+        grid[first:first + len(found), slot * count:(slot + 1) * count] = steps
+    return best(grid, numbers, count)
 
 
 def _columns(postings: dict[int, Postings], sizes: list[int]) -> dict[int, sp.csr_matrix]:
@@ -252,7 +296,7 @@ def _row_blocks(rows: sp.csr_matrix, columns: sp.csr_matrix) -> list[tuple[int, 
 
 
 def _merge(members: list[np.ndarray], found: dict[tuple[int, int], Block], count: int) -> list[list[int]]:
-    """Each paper's best `count` over its best in every segment (ties: smaller slug), by number."""
+    """Each paper's best `count` over its best in every segment (ties: the smaller number), by number."""
     n, parts = sum(map(len, members)), len(members)
     grid = np.zeros((n, parts * count), np.int64)
     numbers = np.full((n, parts * count), -1, np.int64)
@@ -272,94 +316,3 @@ def _threads(tasks: int) -> int:
     return max(1, min(tasks, cpu_count(), 4))
 
 
-# --- memory: each segment's outer postings, each pair's blocks ---------------------------------------------
-
-class _Store:
-    """The names and formats of what related_papers() remembers. Each item is checked (a CRC
-    of its name and bytes, and its shape) and anything unreadable is a miss."""
-
-    def __init__(self, memory: Memory | None, prints: list[str], count: int) -> None:
-        self.memory, self.prints, self.count = memory, prints, count
-
-    def segment(self, s: int, size: int, wanted: bool) -> Postings | None:
-        arrays = self._get(f"related-{VERSION}-seg-{self.prints[s]}", 1, 4)
-        if arrays is None or not wanted:
-            return None
-        terms, indptr, docs, weights = arrays
-        if [array.dtype.kind for array in arrays] != ["u", "i", "u" if docs.dtype.itemsize == 2 else "i", "f"] or not (
-                indptr.size == terms.size + 1 and indptr[0] == 0 and indptr[-1] == docs.size == weights.size
-                and np.all(np.diff(indptr) > 0) and np.all(terms[1:] > terms[:-1]) and terms.dtype == np.uint64
-                and (docs.size == 0 or (docs.min() >= 0 and docs.max() < size)) and np.all(np.isfinite(weights))):
-            return None
-        return Postings(terms, indptr.astype(np.int64), docs.astype(np.int32), weights.astype(np.float64))
-
-    def put_segment(self, s: int, postings: Postings) -> None:
-        small = postings.docs.astype(np.uint16) if 2 * SEGMENT <= 2**16 else postings.docs
-        self._put(f"related-{VERSION}-seg-{self.prints[s]}",
-                  [postings.terms, postings.indptr.astype(np.int32), small, postings.weights])
-
-    def pair(self, pair: tuple[int, int], rows: int, cols: int) -> Block | None:
-        a, b = pair
-        arrays = self._get(self._pair_name(pair), 2, 2 if a == b else 4)
-        if arrays is None:
-            return None
-        for index, (mine, others) in zip((0, 2), ((rows, cols), (cols, rows))[:len(arrays) // 2]):
-            numbers, grid = arrays[index], arrays[index + 1]
-            if numbers.dtype.kind != "i" or grid.dtype.kind != "i" or numbers.shape != (mine, self.count) or grid.shape != numbers.shape or \
-                    not np.all((numbers >= -1) & (numbers < others) & ((numbers >= 0) == (grid > 0))):
-                return None
-        if a == b and np.any(arrays[0] == np.arange(rows)[:, None]):
-            return None
-        blocks = [array.astype(np.int64) for array in arrays]
-        return (blocks[0], blocks[1], None, None) if a == b else tuple(blocks)
-
-    def put_pair(self, pair: tuple[int, int], block: Block) -> None:
-        self._put(self._pair_name(pair), [part.astype(np.int16 if SEGMENT < 2**14 and index % 2 == 0 else np.int32)
-                                          for index, part in enumerate(block) if part is not None])
-
-    def _pair_name(self, pair: tuple[int, int]) -> str:
-        return f"related-{VERSION}-pair-{self.prints[pair[0]]}-{self.prints[pair[1]]}-{self.count}"
-
-    def _get(self, name: str, ndim: int, parts: int) -> list[np.ndarray] | None:
-        if self.memory is None:
-            return None
-        data = self.memory.get(name)
-        arrays = unpack(name, bytes(data)) if isinstance(data, (bytes, bytearray, memoryview)) else None
-        return arrays if arrays is not None and len(arrays) == parts and all(a.ndim == ndim for a in arrays) else None
-
-    def _put(self, name: str, arrays: list[np.ndarray]) -> None:
-        if self.memory is not None:
-            self.memory.put(name, pack(name, arrays))
-
-
-MAGIC = b"PDRL"
-DTYPES = frozenset({"<u8", "<i8", "<i4", "<i2", "<u2", "<f8"})
-
-
-def pack(name: str, arrays: list[np.ndarray]) -> bytes:
-    """Arrays as bytes: MAGIC, a JSON header of dtypes and shapes, the data, a CRC of it all."""
-    header = json.dumps([[array.dtype.newbyteorder("<").str, list(array.shape)] for array in arrays]).encode()
-    body = MAGIC + len(header).to_bytes(4, "little") + header + b"".join(
-        np.ascontiguousarray(array, array.dtype.newbyteorder("<")).tobytes() for array in arrays)
-    return body + zlib.crc32(body, zlib.crc32(name.encode())).to_bytes(4, "little")
-
-
-def unpack(name: str, data: bytes) -> list[np.ndarray] | None:
-    """pack()'s arrays (read-only views of `data`), or None if the bytes are not what pack()
-    wrote under this name."""
-    try:
-        if data[:4] != MAGIC or zlib.crc32(data[:-4], zlib.crc32(name.encode())).to_bytes(4, "little") != data[-4:]:
-            return None
-        size = int.from_bytes(data[4:8], "little")
-        header, at, arrays = json.loads(data[8:8 + size]), 8 + size, []
-        if not isinstance(header, list):
-            return None
-        for dtype, shape in header:
-            if dtype not in DTYPES or not all(isinstance(side, int) and side >= 0 for side in shape):
-                return None
-            length = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-            arrays.append(np.frombuffer(data, dtype, length // np.dtype(dtype).itemsize, at).reshape(shape))
-            at += length
-        return arrays if at == len(data) - 4 else None
-    except (ValueError, TypeError, OverflowError, UnicodeDecodeError):
-        return None

@@ -177,49 +177,69 @@ def term_counts(parts: list[np.ndarray], doc_bits: int) -> tuple[np.ndarray, np.
     return keys[new[:-1]], docs, counts, np.diff(np.flatnonzero(new))
 
 
-def segment_postings(n: int, terms: np.ndarray, docs: np.ndarray, counts: np.ndarray, df: np.ndarray,
+def segment_postings(n: int, base: int, terms: np.ndarray, docs: np.ndarray, counts: np.ndarray, df: np.ndarray,
                      budget: int) -> Postings:
     """A segment's TF-IDF vectors (one per paper, L2-normalised), and the postings of them the
-    similarity product keeps.
+    similarity product keeps. Its papers are numbered in order of first appearance, and its
+    statistics are those of its first `base` papers (its base), so that a paper appended to
+    the segment moves no other paper's vector and no other posting in or out.
 
     Weighting, and why:
     - tf: 1 + ln(count). A word repeated in an abstract (its method's name, five times) is
       more telling than one said once, but not five times more.
-    - idf: ln((N + 1) / df), N papers of the segment, df of them with the word. A word in every
-      paper weighs ~0 (its mere presence tells nothing), a word in two papers ~ln(N/2); it is
-      never negative or zero, so any shared counted word makes two papers (slightly) related.
-      It is the segment's own: a new segment never moves the vectors of the others.
+    - idf: ln((N + 1) / df), N papers of the base, df of them with the word (a word no paper of
+      the base has counts as df = 1: it is rare). A word in every paper weighs ~0 (its mere
+      presence tells nothing), a word in two papers ~ln(N/2); it is never negative or zero, so
+      any shared counted word makes two papers (slightly) related. It is the segment's own: a
+      new segment never moves the vectors of the others.
     - rows are normalised over all of a paper's terms, so the product of two rows is the cosine
-      of their vectors. A common term's postings beyond the segment's work budget (links) are
-      left out of the product (but not of the norm)."""
+      of their vectors. A common term of the base (in more of its papers than the segment's
+      work budget allows, links) keeps only the postings at least as strong as its bar, its
+      base's L-th strongest, in the product (but all in the norm)."""
     weights = counts.astype(np.float64)
     np.log(weights, out=weights)
     weights += 1.0
-    weights *= np.repeat(np.log((n + 1) / df), df)
+    in_base = base_counts(df, docs, base)
+    weights *= np.repeat(np.log((base + 1) / np.maximum(in_base, 1)), df)
     weights /= np.sqrt(np.bincount(docs, weights=np.square(weights), minlength=n))[docs]
-    most = links(df, budget)
-    kept = strongest(weights, docs, df, most, max(1, (n - 1).bit_length()))
-    indptr = np.concatenate(([0], np.cumsum(np.minimum(df, most)))).astype(np.int64)
-    return Postings(terms, indptr, docs[kept], weights[kept])
+    kept = strongest(weights, docs, df, in_base, links(in_base, budget), max(1, (n - 1).bit_length()))
+    return _kept(Postings(terms, np.concatenate(([0], np.cumsum(df))).astype(np.int64), docs, weights), kept)
 
 
-def narrowed(postings: Postings, budget: int) -> Postings:
+def narrowed(postings: Postings, base: int, budget: int) -> Postings:
     """The postings a segment keeps within a smaller `budget`, from those it keeps within a
-    larger one (segment_postings): exactly those segment_postings would keep within `budget`.
+    larger one (segment_postings, the same `base`): exactly those segment_postings would keep
+    within `budget`.
 
-    Why exact: a term keeping k = min(df, L) postings of a larger budget's L has min(k, l) =
-    min(df, l) for every l <= L, so links() finds the same l from the k's, and l <= L; its l
-    strongest postings (the same keys: weight on the grid, then paper) are among its k."""
+    Why exact: a term of the base keeping k = min(df, L) of its base postings within a larger
+    budget's L has min(k, l) = min(df, l) for every l <= L, so links() finds the same l from
+    the k's, and l <= L; its l strongest base postings (the same keys: weight on the grid, then
+    paper) are among its k, so its bar within l is the same, and no weaker than within L: every
+    posting that clears it cleared the larger budget's bar, and is among those kept."""
     df = np.diff(postings.indptr)
-    most = links(df, budget)
-    kept = strongest(postings.weights, postings.docs, df, most, max(1, int(postings.docs.max(initial=0)).bit_length()))
-    indptr = np.concatenate(([0], np.cumsum(np.minimum(df, most)))).astype(np.int64)
-    return Postings(postings.terms, indptr, postings.docs[kept], postings.weights[kept])
+    in_base = base_counts(df, postings.docs, base)
+    kept = strongest(postings.weights, postings.docs, df, in_base, links(in_base, budget),
+                     max(1, int(postings.docs.max(initial=0)).bit_length()))
+    return _kept(postings, kept)
+
+
+def base_counts(df: np.ndarray, docs: np.ndarray, base: int) -> np.ndarray:
+    """Of each term's postings (df of them, in turn), how many are of the base (docs < base)."""
+    if not docs.size:
+        return np.zeros(len(df), np.int64)
+    return np.add.reduceat((docs < base).astype(np.int64), np.cumsum(df) - df)
+
+
+def _kept(postings: Postings, keep: np.ndarray) -> Postings:
+    """postings, with only those where `keep` is set."""
+    lengths = np.add.reduceat(keep.astype(np.int64), postings.indptr[:-1]) if keep.size else np.zeros(0, np.int64)
+    indptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    return Postings(postings.terms, indptr, postings.docs[keep], postings.weights[keep])
 
 
 def links(df: np.ndarray, budget: int) -> int:
-    """How many papers of a segment one term may link: the largest L with
-    sum(min(df, L)^2) <= budget over the terms in two papers or more.
+    """How many papers of a segment's base one term may link: the largest L with
+    sum(min(df, L)^2) <= budget over the terms in two papers of the base or more.
 
     A term in d papers costs d^2 multiply-adds in X @ X.T, so the most common terms make
     nearly all of the work, and would link nearly every pair of papers (an N x N output).
@@ -238,14 +258,16 @@ def links(df: np.ndarray, budget: int) -> int:
     return low
 
 
-def strongest(weights: np.ndarray, docs: np.ndarray, df: np.ndarray, most: int, doc_bits: int) -> np.ndarray:
-    """Which postings (term-major, papers ascending) the product keeps: all of a term's if it
-    is in at most `most` papers, else the `most` where its weight is largest (on a 2**-24
-    grid; ties to the lower paper). Common terms are ranked a group at a time, with keys
-    term | 2**24 - weight | paper: each term's most-th key in order (np.partition) is its bar."""
+def strongest(weights: np.ndarray, docs: np.ndarray, df: np.ndarray, in_base: np.ndarray, most: int,
+              doc_bits: int) -> np.ndarray:
+    """Which postings (term-major, papers ascending, the base's first) the product keeps: all of
+    a term's if it is in at most `most` papers of the base, else those whose key is at most
+    its bar, the `most`-th key of its base postings in order. The key is term | 2**24 - weight
+    (on a 2**-24 grid) | paper, so a stronger posting comes first, and of equal ones the paper
+    that appeared first. Common terms are ranked a group at a time (np.partition finds the bars)."""
     keep = np.ones(len(weights), bool)
     firsts = np.cumsum(df) - df
-    common = np.flatnonzero(df > most)
+    common = np.flatnonzero(in_base > most)
     assert len(common).bit_length() <= 64 - 25 - doc_bits, "too many papers for the packed keys"
     groups = np.searchsorted(np.cumsum(df[common]), np.arange(0, int(df[common].sum()), GROUP_POSTINGS), "right")
     for a, b in zip(groups.tolist(), groups[1:].tolist() + [len(common)]):
@@ -259,8 +281,11 @@ def strongest(weights: np.ndarray, docs: np.ndarray, df: np.ndarray, most: int, 
         packed <<= np.uint64(doc_bits)
         packed |= docs[at].astype(np.uint64)
         packed |= np.repeat(np.arange(len(terms), dtype=np.uint64) << np.uint64(25 + doc_bits), lengths)
-        bars = np.cumsum(lengths) - lengths + most - 1
-        bars = np.partition(packed, bars)[bars]
+        bases = in_base[terms]
+        ours = np.repeat(np.cumsum(lengths) - lengths, bases) + np.arange(int(bases.sum())) - np.repeat(
+            np.cumsum(bases) - bases, bases)  # where each term's base postings are (its first ones)
+        bars = np.cumsum(bases) - bases + most - 1
+        bars = np.partition(packed[ours], bars)[bars]
         keep[at] = packed <= np.repeat(bars, lengths)
     return keep
 

@@ -10,6 +10,7 @@ seeds, threads, chunking); and on edge cases."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -165,12 +166,15 @@ def brute_force(papers: list[Paper], count: int = 5, segment: int | None = None,
                 outer: int | None = None) -> tuple[dict[str, list[str]], np.ndarray, list[Paper]]:
     """Straight from the definition. Papers in order of first appearance are cut into runs of
     `segment` (the last, shorter run joined to the one before; all of them one run if there
-    are fewer than 2 * segment). Each run's papers get dense TF-IDF rows with the run's own
-    idf (1 + ln tf, ln((N + 1) / df), title twice), L2-normalised. Within a budget, a word in
-    more papers of the run than links_within() allows links only those where its weight is
-    largest (ties: smaller slug): two papers of one run are scored by the dot product of their
-    rows within the `inner` budget, two papers of two runs within the `outer` one (None: no
-    budget). Each paper takes the best `count`, by score then slug."""
+    are fewer than 2 * segment). Each run's base is its first `segment` papers (all of them
+    without `segment`). Each run's papers get dense TF-IDF rows with the base's idf (1 + ln tf,
+    ln((N + 1) / df), N and df of the base, df = 1 for a word the base lacks; title twice),
+    L2-normalised. Within a budget, a word in more papers of the base than links_within()
+    allows (over the base's df) links only the papers where its weight, on a 2**-24 grid, is
+    at least its base's L-th strongest (ties: the paper that came first): two papers of one run
+    are scored by the dot product of their rows within the `inner` budget, two papers of two
+    runs within the `outer` one (None: no budget). Each paper takes the best `count`, by score
+    then order of first appearance."""
     order = sorted(papers, key=first_key)
     n = len(order)
     runs = [order]
@@ -180,39 +184,41 @@ def brute_force(papers: list[Paper], count: int = 5, segment: int | None = None,
     counts = {p.key: Counter(tokens(f"{p.title}\n{p.title}\n{p.abstract}")) for p in papers}
     vocabulary = sorted(set().union(*counts.values()))
     column = {word: i for i, word in enumerate(vocabulary)}
-    ordered = sorted(papers, key=lambda p: (p.slug, p.key))
-    row = {p.key: i for i, p in enumerate(ordered)}
     within, across = np.zeros((n, len(vocabulary))), np.zeros((n, len(vocabulary)))
-    run_of = np.zeros(n, np.int64)
+    run_of, start = np.zeros(n, np.int64), 0
     for number, run in enumerate(runs):
-        run = sorted(run, key=lambda p: (p.slug, p.key))
+        base = min(len(run), segment or len(run))
         tf = np.zeros((len(run), len(vocabulary)))
         for i, p in enumerate(run):
             for word, times in counts[p.key].items():
                 tf[i, column[word]] = times
-        df = (tf > 0).sum(axis=0)
-        with np.errstate(divide="ignore"):
-            idf = np.where(df > 0, np.log((len(run) + 1) / np.maximum(df, 1)), 0)
+        df = (tf[:base] > 0).sum(axis=0)
+        idf = np.log((base + 1) / np.maximum(df, 1))
         weights = np.where(tf > 0, 1 + np.log(np.maximum(tf, 1)), 0) * idf
         norms = np.linalg.norm(weights, axis=1)
         weights /= np.where(norms > 0, norms, 1)[:, None]
-        at = [row[p.key] for p in run]
+        at = range(start, start + len(run))
         run_of[at] = number
         for linking, budget in ((within, inner), (across, outer)):
             kept = weights.copy()
             if budget is not None:
                 most = links_within(df.tolist(), budget)
+                grid = np.minimum(np.floor(kept * 2**24), 2**24)
                 for term in np.flatnonzero(df > most):
-                    rows = sorted(np.flatnonzero(kept[:, term]), key=lambda i: (-kept[i, term], i))
-                    kept[rows[most:], term] = 0
+                    ranked = sorted(np.flatnonzero(kept[:base, term]), key=lambda i: (-grid[i, term], i))
+                    bar = (-grid[ranked[most - 1], term], ranked[most - 1])
+                    for i in np.flatnonzero(kept[:, term]):
+                        if (-grid[i, term], i) > bar:
+                            kept[i, term] = 0
             linking[at] = kept
+        start += len(run)
     scores = np.where(run_of[:, None] == run_of[None, :], within @ within.T, across @ across.T)
     result = {}
-    for i, one in enumerate(ordered):
+    for i, one in enumerate(order):
         others = [j for j in range(n) if j != i and scores[i, j] > 1e-12]
-        others.sort(key=lambda j: (-round(scores[i, j], 9), ordered[j].slug))
-        result[one.key] = [ordered[j].key for j in others[:count]]
-    return result, scores, ordered
+        others.sort(key=lambda j: (-round(scores[i, j], 9), j))
+        result[one.key] = [order[j].key for j in others[:count]]
+    return result, scores, order
 
 
 def assert_same_up_to_ties(got: dict[str, tuple[str, ...]], papers: list[Paper], share: float = 0.99,
@@ -305,7 +311,7 @@ def test_same_as_brute_force_with_many_segments_over_a_budget(monkeypatch, inner
     monkeypatch.setattr(related, "WORK_INNER", inner)
     monkeypatch.setattr(related, "WORK_OUTER", outer)
     monkeypatch.setattr(similarity, "GROUP_POSTINGS", 7)  # ranked in several groups
-    papers = corpus(120)
+    papers = corpus(130)  # ten segments, the last with 10 papers beyond its base
     got = related_papers(papers)
     assert_same_up_to_ties(got, papers, share=0.95, segment=12, inner=inner, outer=outer)
     monkeypatch.setattr(related, "WORK_INNER", 10**9)
@@ -334,12 +340,13 @@ def test_outer_postings_narrowed_from_inner_ones_are_those_of_the_smaller_budget
     for group in (7, 1 << 20):
         monkeypatch.setattr(similarity, "GROUP_POSTINGS", group)
         terms = similarity.term_counts([similarity.chunk_terms(ordered, 0, bits)], bits)
-        for inner, outer in [(10**9, 30_000), (300_000, 3_000), (30_000, 300), (3_000, 3_000), (5_000, 4)]:
-            wide = similarity.segment_postings(len(ordered), *terms, inner)
-            narrow = similarity.narrowed(wide, outer)
-            direct = similarity.segment_postings(len(ordered), *terms, outer)
+        for (inner, outer), base in itertools.product(
+                [(10**9, 30_000), (300_000, 3_000), (30_000, 300), (3_000, 3_000), (5_000, 4)], (len(ordered), 200)):
+            wide = similarity.segment_postings(len(ordered), base, *terms, inner)
+            narrow = similarity.narrowed(wide, base, outer)
+            direct = similarity.segment_postings(len(ordered), base, *terms, outer)
             assert all(np.array_equal(mine, theirs) and mine.dtype == theirs.dtype
-                       for mine, theirs in zip(narrow, direct)), (group, inner, outer)
+                       for mine, theirs in zip(narrow, direct)), (group, inner, outer, base)
             assert len(narrow.docs) < len(wide.docs) or inner == outer or outer == 4
 
 
@@ -462,10 +469,31 @@ def test_a_new_digest_redoes_only_the_last_segment(monkeypatch):
     assert again == related_papers(papers)
     papers = edited(papers, "append", 2, 0)  # 3 papers: the last segment has 15
     tokenised.clear()
+    multiplied = []  # the rows of each product
+    row_blocks = related._row_blocks
+    monkeypatch.setattr(related, "_row_blocks", lambda rows, columns: multiplied.append(rows.shape[0]) or row_blocks(rows, columns))
     incremental = memory.build(papers)
+    # each of the 12 blocks of the last segment is extended by the 3 new papers' rows only
+    assert multiplied == [3] * 12
     assert len(tokenised) == 15 and incremental == related_papers(papers)
     assert sorted(name.split("-")[2] for name in memory.puts) == ["pair"] * 12 + ["seg"]
     assert len(memory.items) == stored
+
+
+def test_a_grown_segment_keeps_what_its_blocks_found(monkeypatch):
+    """A paper appended to a segment changes no score worked out before: each paper's best
+    among the papers before the new ones is the same, so only the new ones can enter a list."""
+    monkeypatch.setattr(related, "SEGMENT", 8)
+    papers = corpus(100)
+    before = related_papers(papers)
+    grown = edited(papers, "append", 2, 0)  # 3 new papers, all in the last segment (of 12, then 15)
+    assert len(related.segments(len(grown))) == len(related.segments(len(papers)))
+    after = related_papers(grown)
+    new = {p.key for p in grown} - {p.key for p in papers}
+    for key, keys in before.items():
+        kept = [other for other in after[key] if other not in new]
+        assert kept == list(keys[:len(kept)]), key
+    assert sum(before[key] != after[key] for key in before) < len(papers) // 4
 
 
 def garbled(data: bytes, how: int) -> object:
@@ -570,7 +598,7 @@ def test_a_one_segment_site_gets_the_lists_of_the_code_before_segments(monkeypat
         df = Counter(word for p in papers for word in set(tokens(f"{p.title}\n{p.abstract}")))
         assert (links_within(list(df.values()), related.WORK_INNER) < max(df.values())) == (budget is not None)
         for count in (5, 2):
-            assert list(related_papers(papers, count).items()) == list(old.related_papers(papers, count).items())
+            assert related_papers(papers, count) == old.related_papers(papers, count)
 
 
 def test_links_is_the_largest_within_the_budget():
