@@ -27,11 +27,11 @@ and ties go to the paper that appeared first."""
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from operator import attrgetter
-from typing import NamedTuple, Sequence
+from typing import Callable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -147,19 +147,24 @@ def _postings(papers: list[Paper], members: list[np.ndarray], store: Store, inne
     found = {s: store.segment(s, len(members[s]), s in outer) for s in range(len(members))}
     todo = sorted(inner | {s for s in outer if found[s] is None})
     bits = doc_bits()
-    groups = {s: [papers[number] for number in members[s].tolist()] for s in todo}
-    chunks = [(s, a, b) for s in todo for a, b in similarity.chunk_bounds(groups[s])]
-    with ThreadPoolExecutor(_threads(len(chunks))) as pool:
-        parts = list(pool.map(lambda chunk: similarity.chunk_terms(groups[chunk[0]][chunk[1]:chunk[2]], chunk[1], bits),
-                              chunks))
+    made: dict[int, tuple[Postings, Postings | None]] = {}
+    threads = _threads(4)  # (a segment has a chunk or two of text: its own threads tokenise them)
+    with ThreadPoolExecutor(threads) as pool:
+        for at in range(0, len(todo), threads):  # a few segments at a time: their words are held until counted
+            group = todo[at:at + threads]
+            texts = {s: [papers[number] for number in members[s].tolist()] for s in group}
+            chunks = [(s, a, b) for s in group for a, b in similarity.chunk_bounds(texts[s])]
+            parts = list(pool.map(lambda chunk: similarity.chunk_terms(texts[chunk[0]][chunk[1]:chunk[2]], chunk[1], bits),
+                                  chunks))
 
-        def vectors(s: int) -> tuple[Postings, Postings | None]:
-            mine = [part for (owner, _, _), part in zip(chunks, parts) if owner == s]
-            size, base = len(groups[s]), min(len(groups[s]), SEGMENT)
-            made = similarity.segment_postings(size, base, *similarity.term_counts(mine, bits), WORK_INNER)
-            return made, similarity.narrowed(made, base, WORK_OUTER) if s in outer and found[s] is None else None
+            def vectors(s: int) -> tuple[Postings, Postings | None]:
+                mine = [part for (owner, _, _), part in zip(chunks, parts) if owner == s]
+                size, base = len(texts[s]), min(len(texts[s]), SEGMENT)
+                made = similarity.segment_postings(size, base, *similarity.term_counts(mine, bits), WORK_INNER)
+                return made, similarity.narrowed(made, base, WORK_OUTER) if s in outer and found[s] is None else None
 
-        made = dict(zip(todo, pool.map(vectors, todo)))
+            made.update(zip(group, pool.map(vectors, group)))
+            del parts
     for s, (_, narrow) in made.items():
         if narrow is not None:
             found[s] = narrow
@@ -228,15 +233,35 @@ def _blocks(inner: dict[int, Postings], outer: dict[int, Postings], sizes: list[
             parts[pair, 0].append((0, got.block.ours, got.block.our_grid))
             if pair[0] != pair[1]:
                 parts[pair, 1].append((0, got.block.theirs, got.block.their_grid))
-    with ThreadPoolExecutor(_threads(len(tasks))) as pool:
-        for task, made in zip(tasks, pool.map(run, tasks)):
+    found: dict[tuple[int, int], Block] = {}
+
+    def gather(pair: tuple[int, int]) -> None:  # (as soon as its products are in: the candidates go)
+        a, b = pair
+        mine = _gathered(parts.pop((pair, 0), []), sizes[a], count)
+        theirs = _gathered(parts.pop((pair, 1), []), sizes[b], count) if a != b else (None, None)
+        found[pair] = Block(*mine, *theirs)
+
+    threads = _threads(len(tasks))
+    with ThreadPoolExecutor(threads) as pool:
+        for at, made in enumerate(_in_order(pool, run, tasks, 4 * threads)):
             for side, first, numbers, grid in made:
-                parts[task.pair, side].append((first, numbers, grid))
-    found = {}
-    for a, b in todo:
-        mine = _gathered(parts[(a, b), 0], sizes[a], count)
-        found[a, b] = Block(*mine, None, None) if a == b else Block(*mine, *_gathered(parts[(a, b), 1], sizes[b], count))
+                parts[tasks[at].pair, side].append((first, numbers, grid))
+            if at + 1 == len(tasks) or tasks[at + 1].pair != tasks[at].pair:
+                gather(tasks[at].pair)
+    for pair in sorted(todo.keys() - found.keys()):  # (nothing left to multiply: what was found is all)
+        gather(pair)
     return found
+
+
+def _in_order(pool: ThreadPoolExecutor, function: Callable, items: list, ahead: int) -> Iterator:
+    """pool.map(function, items), with at most `ahead` items started and not yet taken
+    (pool.map starts every item at once, and would hold all of their results)."""
+    window = deque(pool.submit(function, item) for item in items[:ahead])
+    for item in items[len(window):]:
+        yield window.popleft().result()
+        window.append(pool.submit(function, item))
+    while window:
+        yield window.popleft().result()
 
 
 def _gathered(parts: list[tuple[int, np.ndarray, np.ndarray]], n: int, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -253,7 +278,8 @@ def _gathered(parts: list[tuple[int, np.ndarray, np.ndarray]], n: int, count: in
     for slot, (first, found, steps) in zip(slots, parts):
         numbers[first:first + len(found), slot * count:(slot + 1) * count] = found
         grid[first:first + len(found), slot * count:(slot + 1) * count] = steps
-    return best(grid, numbers, count)
+    numbers, grid = best(grid, numbers, count)
+    return numbers.astype(np.int32), grid.astype(np.int32)  # (numbers < 2**14, grid < 2**31: halves what is held)
 
 
 def _columns(postings: dict[int, Postings], sizes: list[int]) -> dict[int, sp.csr_matrix]:
@@ -296,19 +322,21 @@ def _row_blocks(rows: sp.csr_matrix, columns: sp.csr_matrix) -> list[tuple[int, 
 
 
 def _merge(members: list[np.ndarray], found: dict[tuple[int, int], Block], count: int) -> list[list[int]]:
-    """Each paper's best `count` over its best in every segment (ties: the smaller number), by number."""
-    n, parts = sum(map(len, members)), len(members)
-    grid = np.zeros((n, parts * count), np.int64)
-    numbers = np.full((n, parts * count), -1, np.int64)
-    for (a, b), (ours, our_grid, theirs, their_grid) in found.items():
-        for mine, other, local, steps in ((a, b, ours, our_grid), (b, a, theirs, their_grid)):
-            if local is not None:
-                at = members[mine][:, None], other * count + np.arange(count)
-                numbers[at] = np.where(local >= 0, members[other][np.maximum(local, 0)], -1)
-                grid[at] = steps
-    chosen, _ = best(grid, numbers, count)
-    lengths = np.count_nonzero(chosen >= 0, axis=1).tolist()
-    return [row[:length] for row, length in zip(chosen.tolist(), lengths)]
+    """Each paper's best `count` over its best in every segment (ties: the smaller number), by
+    number; a segment at a time, so that only one segment's candidates are held at once."""
+    lists: list[list[int]] = []
+    for mine, rows in enumerate(members):
+        grid = np.zeros((len(rows), len(members) * count), np.int64)
+        numbers = np.full(grid.shape, -1, np.int64)
+        for other, others in enumerate(members):
+            ours, steps = found[mine, other][:2] if mine <= other else found[other, mine][2:]
+            at = slice(other * count, (other + 1) * count)
+            numbers[:, at] = np.where(ours >= 0, others[np.maximum(ours, 0)], -1)
+            grid[:, at] = steps
+        chosen, _ = best(grid, numbers, count)
+        lengths = np.count_nonzero(chosen >= 0, axis=1).tolist()
+        lists += [row[:length] for row, length in zip(chosen.tolist(), lengths)]
+    return lists
 
 
 def _threads(tasks: int) -> int:

@@ -97,7 +97,7 @@ class Store:
                 return None
         if a == b and np.any(arrays[1] == np.arange(rows)[:, None]):
             return None
-        blocks = [array.astype(np.int64) for array in arrays[1:]]
+        blocks = list(arrays[1:])  # (as read: int16 and int32 views of the bytes, which is all they hold)
         block = Block(blocks[0], blocks[1], None, None) if a == b else Block(*blocks)
         return Remembered(block, (rows, cols))
 

@@ -334,7 +334,9 @@ def best(grid: np.ndarray, numbers: np.ndarray, count: int) -> tuple[np.ndarray,
     higher scores first, then smaller numbers."""
     packed = np.where(numbers >= 0, ((2**31 - 1 - grid).astype(np.uint64) << np.uint64(32)) | numbers.astype(np.uint64),
                       _NONE)
-    packed = np.sort(packed, axis=1)[:, :count]
+    if packed.shape[1] > count:  # the `count` smallest keys first (in linear time), then only those sorted
+        packed = np.partition(packed, count - 1, axis=1)[:, :count]
+    packed = np.sort(packed, axis=1)
     none = packed == _NONE
     numbers = np.where(none, -1, (packed & np.uint64(2**32 - 1)).astype(np.int64))
     return numbers, np.where(none, 0, 2**31 - 1 - (packed >> np.uint64(32)).astype(np.int64))
