@@ -17,12 +17,14 @@ of the papers before that digest have another list after it (churn: their pages 
     .venv/bin/python benchmarks/related_quality.py                    # S, M quality; M, L time
     .venv/bin/python benchmarks/related_quality.py --quality S,M,L    # exact at L: ~2 CPU minutes
     .venv/bin/python benchmarks/related_quality.py --time M --runs 1
+    .venv/bin/python benchmarks/related_quality.py --quality "" --time XL --runs 1 --memory   # ~10 min, ~3 GB in /tmp
 
 Corpora are written under --work (default /tmp/related-quality; L takes ~1 GB) and reused."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -145,6 +147,42 @@ def timed(run: Callable[[], object], runs: int) -> tuple[float, float]:
     return best
 
 
+def peak_memory(run: Callable[[], object]) -> tuple[float, float] | None:
+    """(peak RSS, RSS at the start) in GB of one call run in a forked child, which holds what
+    this process held (so the start is what it inherited); None where there is no fork."""
+    if not hasattr(os, "fork"):
+        return None
+    import resource  # (POSIX only, like fork)
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run, report, leave without the parent's exit handlers
+        status = 1
+        try:
+            start = resident()
+            run()
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+            os.write(write, f"{peak / 1e9} {start / 1e9}".encode())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        found = pipe.read().split()
+    os.waitpid(pid, 0)
+    return (float(found[0]), float(found[1])) if len(found) == 2 else None
+
+
+def resident() -> float:
+    """This process's resident memory now, in bytes (from /proc where there is one, else its peak)."""
+    import resource
+
+    statm = Path("/proc/self/statm")
+    if statm.exists():
+        return int(statm.read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+
+
 def measure_quality(size: str, work: Path) -> dict:
     papers, _ = papers_of(size, work)
     started = time.perf_counter()
@@ -159,7 +197,7 @@ def measure_quality(size: str, work: Path) -> dict:
             "own_segment": (same_segment(papers, built), same_segment(papers, truth))}
 
 
-def measure_time(size: str, work: Path, runs: int) -> dict:
+def measure_time(size: str, work: Path, runs: int, measure_memory: bool = False) -> dict:
     papers, added = papers_of(size, work)
     assert added is not None
     memory = Memory()
@@ -180,6 +218,7 @@ def measure_time(size: str, work: Path, runs: int) -> dict:
     kept.update(memory.items)
     stored, names = memory.bytes(), len(memory.items)
     warm_time = timed(warm, runs)
+    memory_peaks = (peak_memory(cold), peak_memory(warm)) if measure_memory else (None, None)
     clean = related.related_papers(added)
     assert related.related_papers(added, memory=memory) == clean
     lists = related.related_papers(papers)
@@ -189,7 +228,7 @@ def measure_time(size: str, work: Path, runs: int) -> dict:
     print(f"{size}: cold {cold_time[0]:.2f} s, warm {warm_time[0]:.2f} s, before {before_time[0]:.2f} s", flush=True)
     return {"size": size, "papers": len(papers), "added": len(added) - len(papers),
             "segments": len(related.segments(len(added))), "cold": cold_time, "warm": warm_time,
-            "before": before_time, "bytes": stored, "names": names, "churn": churn}
+            "before": before_time, "bytes": stored, "names": names, "churn": churn, "peaks": memory_peaks}
 
 
 def machine() -> str:
@@ -223,21 +262,28 @@ def report(quality: list[dict], times: list[dict], runs: int, note: str) -> str:
                   f"{t['warm'][0]:.2f} / {t['warm'][1]:.2f} | {t['before'][0]:.2f} / {t['before'][1]:.2f} | "
                   f"{t['bytes'] / 1e6:.1f} MB | {t['names']} | {t['churn']:,} |" for t in times]
         lines.append("")
+        peaks = [(t["size"], kind, found) for t in times for kind, found in zip(("cold", "warm"), t["peaks"]) if found]
+        if peaks:
+            lines += ["Peak memory of one call in a forked child (RSS; it starts with what the measuring process held):", "",
+                      "| size | call | peak RSS | of which inherited at the start |", "| --- | --- | ---: | ---: |"]
+            lines += [f"| {size} | {kind} | {peak:.2f} GB | {start:.2f} GB |" for size, kind, (peak, start) in peaks]
+            lines.append("")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quality", default="S,M", help="sizes whose quality to measure (S, XS, M, L)")
-    parser.add_argument("--time", default="M,L", help="sizes to time (XS, M, L)")
+    parser.add_argument("--time", default="M,L", help="sizes to time (XS, M, L, XL)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--memory", action="store_true", help="also the peak memory of a cold and a warm call")
     parser.add_argument("--work", type=Path, default=Path("/tmp/related-quality"))
     parser.add_argument("--out", type=Path, default=RESULT)
     parser.add_argument("--note", default="Other work ran on the machine at the same time: the times are rough.",
                         help="a line for the report on how the machine was")
     args = parser.parse_args(argv)
     quality = [measure_quality(size, args.work) for size in args.quality.split(",") if size]
-    times = [measure_time(size, args.work, args.runs) for size in args.time.split(",") if size]
+    times = [measure_time(size, args.work, args.runs, args.memory) for size in args.time.split(",") if size]
     text = report(quality, times, args.runs, args.note)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
