@@ -32,15 +32,12 @@ class Job:
     """Files made together from the same inputs. `make(key, *inputs)` makes them all; with
     `inputs` None they are made on every build (pages of the whole catalog, like the home
     page). `inputs` may be a function, called when the job is reached: what it needs may
-    still be being computed elsewhere (related papers) until then. `early` are objects among
-    those inputs (the very objects) that are known already: the engine spells them for their
-    keys before it starts, meanwhile."""
+    still be being computed elsewhere (related papers) until then."""
 
     paths: tuple[str, ...]
     make: Callable[..., Iterable[OutputFile]]
     inputs: tuple | Callable[[], tuple] | None = None
     heavy: bool = False
-    early: tuple = ()
 
 
 def count(jobs: Iterable[Job]) -> int:
@@ -54,9 +51,8 @@ class Engine:
         self.keys = keys
         self.previous = previous
 
-    def run(self, jobs: list[Job]) -> Iterator[OutputFile]:
+    def run(self, jobs: Iterable[Job]) -> Iterator[OutputFile]:
         heavy: list[tuple[Job, str, tuple]] = []
-        self.keys.prepare(value for job in jobs for value in job.early)
         for job in jobs:
             if job.inputs is None:
                 yield from job.make("")

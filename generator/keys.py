@@ -8,7 +8,7 @@ import functools
 import hashlib
 import operator
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable
 
 from generator.catalog import Catalog, Digest, Paper
 from generator.metadata import NO_META, PaperMeta
@@ -47,19 +47,9 @@ class Keys:
         self.papers: dict[str, str] = {}  # Paper.key -> what a key says of it
         self.neighbours: dict[str, str] = {}  # Neighbour.slug -> what a key says of it
         self.spellers: dict[type, Callable[[object], str]] = {}
-        self.prepared: dict[int, tuple[tuple, str]] = {}  # id of a tuple -> it, and what a key says of it
 
     def key(self, paths: tuple[str, ...], inputs: tuple) -> str:
         return self.hash(f"{paths!r}{self.part(inputs)}")
-
-    def prepare(self, values: Iterable[object]) -> None:
-        """Spell values that inputs will hold, before the keys are asked for: while the build
-        waits for what the rest of the inputs need (related papers), not after. A tuple is
-        remembered as the very object (it is kept here, so its id is not reused)."""
-        for value in values:
-            text = self.part(value)
-            if type(value) is tuple:
-                self.prepared[id(value)] = (value, text)
 
     def part(self, value: object) -> str:
         """An input as an unambiguous string (see flatten), with papers, digests and neighbours
@@ -74,9 +64,7 @@ class Keys:
 
     def speller(self, kind: type) -> Callable[[object], str]:
         """How to spell a value of one type (worked out once per type: most inputs are of a few)."""
-        if kind is tuple:
-            return self.spell_tuple
-        if kind is list:
+        if kind is tuple or kind is list:
             return lambda value: "(" + ",".join([self.part(item) for item in value]) + ")"
         if kind is Paper:
             return self.paper
@@ -92,12 +80,6 @@ class Keys:
             fields = field_values(kind)
             return lambda value: "<" + ",".join([self.part(item) for item in fields(value)]) + ">"
         return repr
-
-    def spell_tuple(self, value: tuple) -> str:
-        found = self.prepared.get(id(value))
-        if found is not None and found[0] is value:
-            return found[1]
-        return "(" + ",".join([self.part(item) for item in value]) + ")"
 
     def neighbour(self, link: Neighbour) -> str:
         text = self.neighbours.get(link.slug)

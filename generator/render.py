@@ -50,7 +50,6 @@ class SiteRenderer:
         self.tagging = tagging or Tagging(Taxonomy(), {})
         self._related = related or dict
         self.links: dict[str, Neighbour] = {}  # Paper.key -> the paper as a link
-        self.around_cache: dict[str, tuple[Around, ...]] = {}  # Paper.key -> its arounds
 
     @functools.cached_property
     def related(self) -> Mapping[str, tuple[str, ...]]:
@@ -87,8 +86,7 @@ class SiteRenderer:
             yield Job(tuple(f"digests/{digest.slug}.{suffix}" for suffix in ("html", "md", "bib", "ris")),
                       self.digest_files, (digest, older, newer, papers))
         for paper in self.catalog.papers:
-            yield Job(paper_paths(paper), self.paper_files, partial(self.paper_inputs, paper), heavy=True,
-                      early=(paper, self.arounds(paper)))
+            yield Job(paper_paths(paper), self.paper_files, partial(self.paper_inputs, paper), heavy=True)
         for path, paper in self.redirects.items():
             yield Job((path,), partial(self.made, path, "redirect.html", "../" * path.count("/")), (self.link(paper.key),))
 
@@ -114,14 +112,8 @@ class SiteRenderer:
     def paper_inputs(self, paper: Paper) -> tuple:
         """What a paper page is made of: the paper (with its digests), its neighbours in each
         digest, and its related papers."""
-        return paper, self.arounds(paper), tuple(self.link(key) for key in self.related.get(paper.key, ()))
-
-    def arounds(self, paper: Paper) -> tuple[Around, ...]:
-        """The paper's place in each of its digests (the same tuple each time it is asked for)."""
-        found = self.around_cache.get(paper.key)
-        if found is None:
-            found = self.around_cache[paper.key] = tuple(self.around(appearance) for appearance in paper.appearances)
-        return found
+        around = tuple(self.around(appearance) for appearance in paper.appearances)
+        return paper, around, tuple(self.link(key) for key in self.related.get(paper.key, ()))
 
     def around(self, appearance: Appearance) -> Around:
         """The papers before and after one in a digest, for a paper page's digest navigation."""

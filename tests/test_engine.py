@@ -64,30 +64,6 @@ def test_jobs_without_inputs_are_made_every_time_and_lazy_inputs_are_asked_for_w
     assert count(jobs) == 2
 
 
-
-def test_early_inputs_are_spelled_before_the_first_job_and_give_the_same_keys():
-    catalog = seeds()
-    paper = catalog.papers[0]
-    arounds = tuple(Around(a.digest, Neighbour("prev", "Before"), None) for a in paper.appearances)
-    spelled: list[object] = []
-    keys = Keys(catalog, "salt")
-    part = keys.part
-    keys.part = lambda value: spelled.append(value) or part(value)
-    order: list[str] = []
-
-    def inputs():  # what a paper page waits for (related papers): asked when the job is reached
-        order.append(f"asked after {len(spelled)} parts")
-        return paper, arounds, ("late",)
-
-    jobs = [Job(("p.html",), made_by([], "p.html"), inputs, early=(paper, arounds))]
-    early = {file.path: file.key for file in Engine(keys, {}).run(jobs)}
-    assert order and order[0] != "asked after 0 parts" and arounds in spelled  # spelled before it was asked
-    plain = [Job(("p.html",), made_by([], "p.html"), (paper, arounds, ("late",)))]
-    assert {file.path: file.key for file in Engine(Keys(catalog, "salt"), {}).run(plain)} == early
-    other = tuple(Around(a.digest, Neighbour("other", "Another"), None) for a in paper.appearances)
-    changed = [Job(("p.html",), made_by([], "p.html"), lambda: (paper, other, ("late",)), early=(paper, arounds))]
-    assert {file.path: file.key for file in Engine(Keys(catalog, "salt"), {}).run(changed)} != early  # (not the early tuple)
-
 def every_field_changed(value):
     """`value` with each of its fields changed in turn (strings, numbers, dates, tuples, None)."""
     for field in dataclasses.fields(value):
