@@ -1,6 +1,7 @@
 """The vectors related.py compares: each paper's words, hashed and counted, weighed by TF-IDF
-within its segment of the archive, and the postings the similarity product keeps (within the
-inner budget, and narrowed to the outer one); then each paper's best from a block of scores.
+with the statistics of its segment's base (the segment's first papers), and the postings the
+similarity product keeps (within the inner budget, and narrowed to the outer one); then each
+paper's best from a block of scores.
 
 Everything is vectorised (numpy): words are hashed and counted without a Python loop over
 words. Nothing here depends on threads: related.py hashes chunks of text (chunk_terms) on a
