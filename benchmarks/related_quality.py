@@ -67,6 +67,9 @@ class Memory:
         self.items[name] = data
         self.used.add(name)
 
+    def keep(self, name: str) -> None:
+        self.used.add(name)
+
     def end_build(self) -> None:
         self.items = {name: data for name, data in self.items.items() if name in self.used}
         self.used = set()

@@ -38,7 +38,7 @@ import scipy.sparse as sp
 
 from generator import similarity
 from generator.catalog import Paper
-from generator.relatedmemory import Block, Memory, Remembered, Store
+from generator.relatedmemory import Block, Lists, Memory, Remembered, Store
 from generator.similarity import SCORE_STEP, STOP_WORDS, Postings, best, top
 from generator.workers import cpu_count
 
@@ -76,8 +76,18 @@ def related_papers(papers: Sequence[Paper], count: int = 5, memory: Memory | Non
     bases = [prefix(s, min(size, SEGMENT)) for s, size in enumerate(sizes)]
     store = Store(memory if len(set(bases)) == len(bases) else None, [prefix(s, size) for s, size in enumerate(sizes)],
                   bases, prefix, count, VERSION)
+    lists = [store.lists(s, sizes) for s in range(len(runs))]
+
+    def needed(s: int, b: int) -> bool:  # does segment s's merged list need its block with b?
+        found = lists[s]
+        return found is None or len(found.grid) < sizes[s] or found.covered[b] < sizes[b]
+
     pairs = [(a, b) for a in range(len(runs)) for b in range(a, len(runs))]
-    found = {pair: store.pair(pair, (sizes[pair[0]], sizes[pair[1]])) for pair in pairs}
+    for pair in pairs:
+        if not (needed(*pair) or needed(*pair[::-1])):
+            store.keep_pair(pair)  # (what it found is in both segments' lists already)
+    found = {pair: store.pair(pair, (sizes[pair[0]], sizes[pair[1]])) for pair in pairs
+             if needed(*pair) or needed(*pair[::-1])}
     todo = {pair: got for pair, got in found.items() if got is None or got.rows != (sizes[pair[0]], sizes[pair[1]])}
     inner, outer = _postings(ordered, members, store, {a for a, b in todo if a == b},
                              {s for a, b in todo if a != b for s in (a, b)})
@@ -85,7 +95,7 @@ def related_papers(papers: Sequence[Paper], count: int = 5, memory: Memory | Non
     for pair, block in _blocks(inner, outer, sizes, todo, count).items():
         blocks[pair] = block
         store.put_pair(pair, block)
-    chosen = _merge(members, blocks, count)
+    chosen = _merge(runs, blocks, lists, store, count)
     return {key: tuple(map(keys.__getitem__, row)) for key, row in zip(keys, chosen)}
 
 
@@ -321,22 +331,43 @@ def _row_blocks(rows: sp.csr_matrix, columns: sp.csr_matrix) -> list[tuple[int, 
     return blocks
 
 
-def _merge(members: list[np.ndarray], found: dict[tuple[int, int], Block], count: int) -> list[list[int]]:
+def _merge(runs: list[tuple[int, int]], blocks: dict[tuple[int, int], Block], lists: list[Lists | None], store: Store,
+           count: int) -> list[list[int]]:
     """Each paper's best `count` over its best in every segment (ties: the smaller number), by
-    number; a segment at a time, so that only one segment's candidates are held at once."""
-    lists: list[list[int]] = []
-    for mine, rows in enumerate(members):
-        grid = np.zeros((len(rows), len(members) * count), np.int64)
-        numbers = np.full(grid.shape, -1, np.int64)
-        for other, others in enumerate(members):
-            ours, steps = found[mine, other][:2] if mine <= other else found[other, mine][2:]
-            at = slice(other * count, (other + 1) * count)
-            numbers[:, at] = np.where(ours >= 0, others[np.maximum(ours, 0)], -1)
-            grid[:, at] = steps
-        chosen, _ = best(grid, numbers, count)
+    number; a segment at a time, so that only one segment's candidates are held at once.
+
+    A segment's lists found in the memory are kept where they are whole; else they are the
+    candidates of their papers found before (their best of the papers then covered), and the
+    blocks' candidates among the papers since, for the papers they cover, and every block's
+    for the rest. The same best, since no score worked out before has changed."""
+    starts = np.array([a for a, _ in runs] + [runs[-1][1]], np.int64)
+    merged: list[list[int]] = []
+    for mine, (first, last) in enumerate(runs):
+        found = lists[mine]
+        old = len(found.grid) if found is not None else 0
+        columns = [(np.where(found.segments >= 0, starts[np.maximum(found.segments, 0)] + found.numbers, -1), found.grid)
+                   ] if found is not None else []
+        for other, (start, stop) in enumerate(runs):
+            if found is not None and old == last - first and found.covered[other] == stop - start:
+                continue  # nothing new from `other`
+            block = blocks[mine, other] if mine <= other else blocks[other, mine]
+            ours, steps = block[:2] if mine <= other else block[2:]
+            fresh = ours >= (found.covered[other] if found is not None else 0)
+            fresh[old:] = ours[old:] >= 0
+            columns.append((np.where(fresh, start + ours, -1), np.where(fresh, steps, 0)))
+        numbers = np.full((last - first, count * max(1, len(columns))), -1, np.int64)
+        grid = np.zeros(numbers.shape, np.int64)
+        for slot, (candidates, steps) in enumerate(columns):
+            numbers[:len(candidates), slot * count:(slot + 1) * count] = candidates
+            grid[:len(candidates), slot * count:(slot + 1) * count] = steps
+        chosen, steps = best(grid, numbers, count)
+        if found is None or len(columns) > 1:
+            segment = np.searchsorted(starts, chosen, side="right") - 1
+            store.put_lists(mine, Lists(np.where(chosen >= 0, segment, -1), np.where(chosen >= 0, chosen - starts[segment], -1),
+                                        steps, tuple(stop - start for start, stop in runs)))
         lengths = np.count_nonzero(chosen >= 0, axis=1).tolist()
-        lists += [row[:length] for row, length in zip(chosen.tolist(), lengths)]
-    return lists
+        merged += [row[:length] for row, length in zip(chosen.tolist(), lengths)]
+    return merged
 
 
 def _threads(tasks: int) -> int:

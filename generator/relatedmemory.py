@@ -20,12 +20,14 @@ from generator.similarity import Postings
 
 
 class Memory(Protocol):
-    """Bytes by name, kept from build to build. Names neither got nor put in a build may be
-    forgotten after it."""
+    """Bytes by name, kept from build to build. Names neither got, kept nor put in a build may
+    be forgotten after it."""
 
     def get(self, name: str) -> bytes | None: ...
 
     def put(self, name: str, data: bytes) -> None: ...
+
+    def keep(self, name: str) -> None: ...
 
 
 class Block(NamedTuple):
@@ -47,6 +49,17 @@ class Remembered(NamedTuple):
     rows: tuple[int, int]
 
 
+class Lists(NamedTuple):
+    """A segment's merged lists as a build left them: for each of its first `len(grid)` papers,
+    its best `count` of the archive as (segment, number within it; -1 for none) and grid
+    scores, worked out from the first `covered[b]` papers of each segment b."""
+
+    segments: np.ndarray
+    numbers: np.ndarray
+    grid: np.ndarray
+    covered: tuple[int, ...]
+
+
 class Store:
     """The names and formats of what related_papers() remembers. Each item is checked (a CRC
     of its name and bytes, its shape, and that it covers papers the segments still begin with)
@@ -61,8 +74,13 @@ class Store:
         self.count, self.version = count, version
 
     def segment(self, s: int, size: int, wanted: bool) -> Postings | None:
+        """Segment s's outer postings if `wanted`; else they are kept unread for a later build."""
+        if not wanted:
+            if self.memory is not None:
+                self.memory.keep(f"related-{self.version}-seg-{self.prints[s]}")
+            return None
         arrays = self._get(f"related-{self.version}-seg-{self.prints[s]}", [1, 1, 1, 1])
-        if arrays is None or not wanted:
+        if arrays is None:
             return None
         terms, indptr, docs, weights = arrays
         if [array.dtype.kind for array in arrays] != ["u", "i", "u" if docs.dtype.itemsize == 2 else "i", "f"] or not (
@@ -109,6 +127,48 @@ class Store:
         small = max(rows, cols) < 2**15
         self._put(self._pair_name(pair), [meta] + [part.astype(np.int16 if small and index % 2 == 0 else np.int32)
                                                    for index, part in enumerate(block) if part is not None])
+
+    def keep_pair(self, pair: tuple[int, int]) -> None:
+        """Keep pair's block (if there is one) for a later build, without reading it."""
+        if self.memory is not None:
+            self.memory.keep(self._pair_name(pair))
+
+    def lists(self, s: int, sizes: list[int]) -> Lists | None:
+        """Segment s's merged lists, if they cover only papers the segments still begin with
+        (a segment the lists never saw counts as covered by none of its papers)."""
+        arrays = self._get(self._lists_name(s), [1, 1, 2, 2, 2])
+        if arrays is None:
+            return None
+        meta, prints, segments, numbers, grid = arrays
+        if meta.dtype != np.uint64 or prints.dtype != np.uint64 or meta.size < 1 or meta.size - 1 > len(sizes) or \
+                prints.size != 2 * meta.size:
+            return None
+        rows, covered = int(meta[0]), [int(side) for side in meta[1:]]
+        covered += [0] * (len(sizes) - len(covered))
+        # (A segment they saw part of had its base then, so its statistics are the same: only a site of one
+        # segment has one of fewer than SEGMENT papers, and that segment's base is all of it, in the name.)
+        if rows > sizes[s] or any(side > size for side, size in zip(covered, sizes)) or \
+                prints.tobytes() != b"".join(_print_bytes(self.prefix(b, side)) for b, side in
+                                            [(s, rows)] + list(enumerate(covered))[:meta.size - 1]):
+            return None
+        if any(array.dtype.kind != "i" or array.shape != (rows, self.count) for array in (segments, numbers, grid)):
+            return None
+        limits = np.array(covered + [0], np.int64)[np.where(segments >= 0, segments, len(covered))]
+        if not np.all((segments >= -1) & (segments < len(covered)) & ((segments >= 0) == (numbers >= 0))
+                      & ((segments >= 0) == (grid > 0)) & (numbers < np.maximum(limits, 1))):
+            return None
+        return Lists(segments, numbers, grid, tuple(covered))
+
+    def put_lists(self, s: int, lists: Lists) -> None:
+        rows = len(lists.grid)
+        meta = np.array([rows, *lists.covered], np.uint64)
+        prints = np.frombuffer(b"".join(_print_bytes(self.prefix(b, side))
+                                        for b, side in [(s, rows)] + list(enumerate(lists.covered))), np.uint64)
+        self._put(self._lists_name(s), [meta, prints, lists.segments.astype(np.int16),
+                                        lists.numbers.astype(np.int32), lists.grid.astype(np.int32)])
+
+    def _lists_name(self, s: int) -> str:
+        return f"related-{self.version}-lists-{self.bases[s]}-{self.count}"
 
     def _pair_name(self, pair: tuple[int, int]) -> str:
         return f"related-{self.version}-pair-{self.bases[pair[0]]}-{self.bases[pair[1]]}-{self.count}"

@@ -126,8 +126,13 @@ class Shelf:
             self.backing.save_item(self.name, key, value)
         self.used.add(key)
 
+    def keep(self, key: str) -> None:
+        """Keep an item for the next build without reading it (this build does not need it)."""
+        self.touched = True
+        self.used.add(key)
+
     def save(self) -> None:
-        """Delete what this build neither read nor put (if it used the shelf at all)."""
+        """Delete what this build neither read, kept nor put (if it used the shelf at all)."""
         if self.touched and self.backing is not None:
             self.backing.keep_items(self.name, self.used)
         self.touched = False
@@ -145,3 +150,6 @@ class Memory:
 
     def put(self, name: str, data: bytes) -> None:
         self.shelf.put(name, data)
+
+    def keep(self, name: str) -> None:
+        self.shelf.keep(name)

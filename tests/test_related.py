@@ -389,11 +389,14 @@ class Shelf:
         self.items: dict[str, bytes] = {}
         self.used: set[str] = set()
         self.puts: list[str] = []
+        self.kept: list[str] = []
+        self.got: list[str] = []
 
     def get(self, name: str) -> bytes | None:
         found = self.items.get(name)
         if found is not None:
             self.used.add(name)
+            self.got.append(name)
         return found
 
     def put(self, name: str, data: bytes) -> None:
@@ -402,8 +405,12 @@ class Shelf:
         self.used.add(name)
         self.puts.append(name)
 
+    def keep(self, name: str) -> None:
+        self.used.add(name)
+        self.kept.append(name)
+
     def build(self, papers: list[Paper], count: int = 5) -> dict[str, tuple[str, ...]]:
-        self.used, self.puts = set(), []
+        self.used, self.puts, self.kept, self.got = set(), [], [], []
         result = related_papers(papers, count, memory=self)
         self.items = {name: data for name, data in self.items.items() if name in self.used}
         return result
@@ -439,8 +446,8 @@ EDITS = st.lists(st.tuples(st.sampled_from(["append", "insert", "remove", "abstr
                            st.integers(0, 10_000)), min_size=1, max_size=6)
 
 
-@settings(max_examples=20, deadline=None)
-@given(edits=EDITS, segment=st.sampled_from([5, 8, 16]), count=st.sampled_from([1, 5]),
+@settings(max_examples=40, deadline=None)
+@given(edits=EDITS, segment=st.sampled_from([5, 8, 16, 40, 64]), count=st.sampled_from([1, 5]),
        budgets=st.sampled_from([(related.WORK_INNER, related.WORK_OUTER), (200, 30)]))
 def test_incremental_builds_give_the_clean_result(edits, segment, count, budgets):
     with pytest.MonkeyPatch.context() as patch:
@@ -461,11 +468,13 @@ def test_a_new_digest_redoes_only_the_last_segment(monkeypatch):
     monkeypatch.setattr(similarity, "chunk_terms", lambda papers, *rest: tokenised.extend(papers) or chunk_terms(papers, *rest))
     papers, memory = corpus(100), Shelf()  # 12 segments, the last of 12 papers
     memory.build(papers)
-    assert len(tokenised) == 100 and len(memory.puts) == 12 + 12 * 13 // 2
+    assert len(tokenised) == 100 and len(memory.puts) == 12 + 12 * 13 // 2 + 12  # segments, pairs, lists
     stored = len(memory.items)
     tokenised.clear()
-    again = memory.build(papers)  # nothing new: nothing done, everything kept
+    again = memory.build(papers)  # nothing new: nothing done, everything kept, only the lists read
     assert tokenised == [] and memory.puts == [] and len(memory.items) == stored
+    assert {name.split("-")[2] for name in memory.got} == {"lists"}
+    assert sorted(name.split("-")[2] for name in memory.kept) == ["pair"] * (12 * 13 // 2) + ["seg"] * 12
     assert again == related_papers(papers)
     papers = edited(papers, "append", 2, 0)  # 3 papers: the last segment has 15
     tokenised.clear()
@@ -476,7 +485,10 @@ def test_a_new_digest_redoes_only_the_last_segment(monkeypatch):
     # each of the 12 blocks of the last segment is extended by the 3 new papers' rows only
     assert multiplied == [3] * 12
     assert len(tokenised) == 15 and incremental == related_papers(papers)
-    assert sorted(name.split("-")[2] for name in memory.puts) == ["pair"] * 12 + ["seg"]
+    assert sorted(name.split("-")[2] for name in memory.puts) == ["lists"] * 12 + ["pair"] * 12 + ["seg"]
+    # the blocks read are those extended; the 66 others are kept unread (the lists hold what they found)
+    assert sorted(name.split("-")[2] for name in memory.got if "-pair-" in name) == ["pair"] * 12
+    assert sorted(name.split("-")[2] for name in memory.kept) == ["pair"] * (12 * 13 // 2 - 12)
     assert len(memory.items) == stored
 
 

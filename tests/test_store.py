@@ -97,6 +97,23 @@ def test_a_memory_keeps_bytes_one_file_each_and_drops_the_unused(tmp_path):
     assert next_build(out, read=False).memory("related").get("segment-1") is None
 
 
+
+def test_a_memory_item_kept_unread_stays_and_one_neither_read_nor_kept_goes(tmp_path):
+    out = tmp_path / "site"
+    store = next_build(out)
+    memory = store.memory("related")
+    for name in ("block-a", "block-b", "block-c"):
+        memory.put(name, name.encode())
+    store.save()
+    store = next_build(out)
+    memory = store.memory("related")
+    memory.keep("block-a")  # not needed by this build, wanted by a later one
+    assert memory.get("block-b") == b"block-b"
+    store.save()
+    folder = Cache(out).root / "related"
+    assert sorted(os.listdir(folder)) == ["block-a", "block-b"]
+    assert next_build(out).memory("related").get("block-a") == b"block-a"
+
 def test_memory_names_must_be_plain_file_names(tmp_path):
     memory = next_build(tmp_path / "site").memory("related")
     for name in ("../escape", "a/b", "", ".hidden", "naïve"):
