@@ -1,12 +1,13 @@
 """What related.py remembers between builds, and how: each segment's outer postings (under the
-fingerprint of all its papers) and each pair of segments' block (under the fingerprints of the
-two bases, with how many papers of each it covers), checked on the way in.
+fingerprint of all its papers), each pair of segments' block (under the fingerprints of the
+two bases, with how many papers of each it covers) and each segment's merged lists (under its
+base, with how many papers of every segment they were worked out from), checked on the way in.
 
-A block is named by the segments' bases, not by all their papers, because a segment's base
-fixes every statistic its vectors use: a paper appended to a segment changes no score already
-worked out. So the block a build finds for a grown segment is still right for the papers it
-covers (their fingerprint says whether they are the same), and only the new papers' rows and
-columns are left to do."""
+Blocks and lists are named by bases, not by all their papers, because a segment's base fixes
+every statistic its vectors use: a paper appended to a segment changes no score already worked
+out. So what a build finds for a grown segment is still right for the papers it covers (their
+fingerprint says whether they are the same), and only the new papers' rows and columns are left
+to do; a block whose papers the lists on both sides cover is not even read, only kept."""
 
 from __future__ import annotations
 
