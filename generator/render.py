@@ -83,8 +83,10 @@ class SiteRenderer:
         for digest in self.catalog.digests:
             older, newer = self.neighbours[digest.slug]
             papers = tuple(self.catalog.paper(key) for key in digest.papers)
-            yield Job(tuple(f"digests/{digest.slug}.{suffix}" for suffix in ("html", "md", "bib", "ris")),
-                      self.digest_files, (digest, older, newer, papers))
+            yield Job((f"digests/{digest.slug}.html", f"digests/{digest.slug}.md"), self.digest_files,
+                      (digest, older, newer, papers))
+            # (its citations are made of less than its pages: a new digest next to it keeps them)
+            yield Job((f"digests/{digest.slug}.bib", f"digests/{digest.slug}.ris"), self.digest_citations, (digest, papers))
         for paper in self.catalog.papers:
             yield Job(paper_paths(paper), self.paper_files, partial(self.paper_inputs, paper), heavy=True)
         for path, paper in self.redirects.items():
@@ -136,14 +138,17 @@ class SiteRenderer:
         context = dict(digest=digest, entries=entries, older=older, newer=newer, topics=topic_counts(entries),
                        sortable=any(entry["upvotes"] is not None for entry in entries),
                        jsonld=scholarly.item_list(digest, list(papers), base))
-        html, markdown, bib, ris_path = (f"digests/{digest.slug}.{suffix}" for suffix in ("html", "md", "bib", "ris"))
+        return [self.page(f"digests/{digest.slug}.html", "digest.html", "../", key, **context),
+                self.page(f"digests/{digest.slug}.md", "digest.md", "../", key, **context)]
+
+    def digest_citations(self, key: str, digest: Digest, papers: tuple[Paper, ...]) -> list[OutputFile]:
+        """A digest's papers as one BibTeX file and one RIS file."""
+        base = self.config.base_url
         pages = [f"{base}papers/{paper.slug}.html" if base else "" for paper in papers]
         label = long_date(digest)
-        return [self.page(html, "digest.html", "../", key, **context),
-                self.page(markdown, "digest.md", "../", key, **context),
-                self.page(bib, "digest.bib", "../", key, digest=digest, entries=[
+        return [self.page(f"digests/{digest.slug}.bib", "digest.bib", "../", key, digest=digest, entries=[
                     bibtex(paper, url, cite, fallback=True) for paper, url, cite in zip(papers, pages, unique_keys(papers))]),
-                self.page(ris_path, "digest.ris", "../", key, digest=digest,
+                self.page(f"digests/{digest.slug}.ris", "digest.ris", "../", key, digest=digest,
                           records=[ris(paper, url, label) for paper, url in zip(papers, pages)])]
 
     def topic_jobs(self, topic: Topic, months: list[Month]) -> Iterator[Job]:

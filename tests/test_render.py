@@ -147,6 +147,29 @@ def test_the_count_of_files_is_what_the_jobs_make(tmp_path):
     assert all(file.data is not None for file in made)
 
 
+
+def test_a_digests_citations_are_made_of_its_papers_not_its_neighbours():
+    """A new digest next to an old one changes the old one's pages (their "newer" link), not its
+    .bib and .ris: they are a job of their own, whose key does not hold the neighbours."""
+    from generator.catalog import build_catalog
+    from generator.config import SiteConfig
+    from generator.engine import Engine
+    from generator.keys import Keys
+    from generator.parse import parse_dump
+    from generator.render import SiteRenderer
+    from generator.theme import Theme, default_theme_dir
+
+    def keys(*texts: str) -> dict[str, str]:
+        catalog = build_catalog([parse_dump(f"{day}.txt", dump(*text, date=day).encode(), 2025)
+                                 for day, text in zip(("Mar 3", "Mar 4"), [[("One", ABSTRACT)], [("Two", ABSTRACT)]][:len(texts)])])
+        jobs = list(SiteRenderer(catalog, SiteConfig(), Theme((default_theme_dir(),)), ()).jobs())
+        return {file.path: file.key for file in Engine(Keys(catalog, ""), {}).run(jobs)}
+
+    alone, neighboured = keys("one"), keys("one", "two")
+    old = next(path.rsplit(".", 1)[0] for path in alone if path.startswith("digests/") and path.endswith(".html"))
+    assert alone[f"{old}.html"] != neighboured[f"{old}.html"] and alone[f"{old}.md"] != neighboured[f"{old}.md"]
+    assert alone[f"{old}.bib"] == neighboured[f"{old}.bib"] and alone[f"{old}.ris"] == neighboured[f"{old}.ris"]
+
 def test_code_badges_and_searches_elsewhere(tmp_path):
     _, out = build_small(tmp_path, {"a.txt": dump(
         ("Tensor Programs IV", ABSTRACT + " Code: github.com/edwardjhu/TP4."), ("No Code Here", ABSTRACT), date="Mar 11")})
