@@ -66,7 +66,6 @@ def related_papers(papers: Sequence[Paper], count: int = 5, memory: Memory | Non
     if len(ordered) < 2 or count < 1:
         return {key: () for key in keys}
     runs = segments(len(ordered))
-    members = [np.arange(a, b) for a, b in runs]
     sizes = [b - a for a, b in runs]
 
     @cache
@@ -83,13 +82,12 @@ def related_papers(papers: Sequence[Paper], count: int = 5, memory: Memory | Non
         return found is None or len(found.grid) < sizes[s] or found.covered[b] < sizes[b]
 
     pairs = [(a, b) for a in range(len(runs)) for b in range(a, len(runs))]
-    for pair in pairs:
-        if not (needed(*pair) or needed(*pair[::-1])):
-            store.keep_pair(pair)  # (what it found is in both segments' lists already)
-    found = {pair: store.pair(pair, (sizes[pair[0]], sizes[pair[1]])) for pair in pairs
-             if needed(*pair) or needed(*pair[::-1])}
+    wanted = [pair for pair in pairs if needed(*pair) or needed(*pair[::-1])]
+    for pair in sorted(set(pairs) - set(wanted)):
+        store.keep_pair(pair)  # (what it found is in both segments' lists already)
+    found = {pair: store.pair(pair, (sizes[pair[0]], sizes[pair[1]])) for pair in wanted}
     todo = {pair: got for pair, got in found.items() if got is None or got.rows != (sizes[pair[0]], sizes[pair[1]])}
-    inner, outer = _postings(ordered, members, store, {a for a, b in todo if a == b},
+    inner, outer = _postings(ordered, runs, store, {a for a, b in todo if a == b},
                              {s for a, b in todo if a != b for s in (a, b)})
     blocks = {pair: got.block for pair, got in found.items() if pair not in todo}
     for pair, block in _blocks(inner, outer, sizes, todo, count).items():
@@ -146,7 +144,7 @@ def fingerprint(papers: Sequence[Paper]) -> str:
 
 # --- the vectors of each segment --------------------------------------------------------------------
 
-def _postings(papers: list[Paper], members: list[np.ndarray], store: Store, inner: set[int], outer: set[int]
+def _postings(papers: list[Paper], runs: list[tuple[int, int]], store: Store, inner: set[int], outer: set[int]
               ) -> tuple[dict[int, Postings], dict[int, Postings]]:
     """The inner postings (WORK_INNER) of the `inner` segments, worked out, and the outer ones
     (WORK_OUTER) of the `outer` segments: remembered, or narrowed from the inner ones (and
@@ -154,7 +152,7 @@ def _postings(papers: list[Paper], members: list[np.ndarray], store: Store, inne
     block, which is remembered too unless the segment changed (or the memory lost it). Every
     segment's are asked of the memory, so that it keeps them for the next build."""
     assert WORK_OUTER <= WORK_INNER, "the outer postings are narrowed from the inner ones"
-    found = {s: store.segment(s, len(members[s]), s in outer) for s in range(len(members))}
+    found = {s: store.segment(s, b - a, s in outer) for s, (a, b) in enumerate(runs)}
     todo = sorted(inner | {s for s in outer if found[s] is None})
     bits = doc_bits()
     made: dict[int, tuple[Postings, Postings | None]] = {}
@@ -162,7 +160,7 @@ def _postings(papers: list[Paper], members: list[np.ndarray], store: Store, inne
     with ThreadPoolExecutor(threads) as pool:
         for at in range(0, len(todo), threads):  # a few segments at a time: their words are held until counted
             group = todo[at:at + threads]
-            texts = {s: [papers[number] for number in members[s].tolist()] for s in group}
+            texts = {s: papers[runs[s][0]:runs[s][1]] for s in group}
             chunks = [(s, a, b) for s in group for a, b in similarity.chunk_bounds(texts[s])]
             parts = list(pool.map(lambda chunk: similarity.chunk_terms(texts[chunk[0]][chunk[1]:chunk[2]], chunk[1], bits),
                                   chunks))
@@ -173,8 +171,7 @@ def _postings(papers: list[Paper], members: list[np.ndarray], store: Store, inne
                 made = similarity.segment_postings(size, base, *similarity.term_counts(mine, bits), WORK_INNER)
                 return made, similarity.narrowed(made, base, WORK_OUTER) if s in outer and found[s] is None else None
 
-            made.update(zip(group, pool.map(vectors, group)))
-            del parts
+            made.update(zip(group, pool.map(vectors, group)))  # (the next group's words replace these)
     for s, (_, narrow) in made.items():
         if narrow is not None:
             found[s] = narrow
@@ -217,8 +214,8 @@ def _blocks(inner: dict[int, Postings], outer: dict[int, Postings], sizes: list[
         wanted.append(Task((a, b), a, b, ra, sizes[a], None))
         if a != b and ra > 0:
             wanted.append(Task((a, b), b, a, rb, sizes[b], ra))
-    rows = {(task.rows, task.pair[0] == task.pair[1]): None for task in wanted if task.start < task.stop}
-    rows = {key: columns[key].T.tocsr() for key in rows}  # (terms ascending in a paper)
+    rows = {key: columns[key].T.tocsr()  # (terms ascending in a paper)
+            for key in {(task.rows, task.pair[0] == task.pair[1]) for task in wanted if task.start < task.stop}}
     tasks = [task._replace(start=task.start + start, stop=task.start + stop) for task in wanted if task.start < task.stop
              for start, stop in _row_blocks(rows[task.rows, task.pair[0] == task.pair[1]][task.start:task.stop],
                                             columns[task.cols, task.pair[0] == task.pair[1]])]
@@ -355,12 +352,7 @@ def _merge(runs: list[tuple[int, int]], blocks: dict[tuple[int, int], Block], li
             fresh = ours >= (found.covered[other] if found is not None else 0)
             fresh[old:] = ours[old:] >= 0
             columns.append((np.where(fresh, start + ours, -1), np.where(fresh, steps, 0)))
-        numbers = np.full((last - first, count * max(1, len(columns))), -1, np.int64)
-        grid = np.zeros(numbers.shape, np.int64)
-        for slot, (candidates, steps) in enumerate(columns):
-            numbers[:len(candidates), slot * count:(slot + 1) * count] = candidates
-            grid[:len(candidates), slot * count:(slot + 1) * count] = steps
-        chosen, steps = best(grid, numbers, count)
+        chosen, steps = _gathered([(0, candidates, steps) for candidates, steps in columns], last - first, count)
         if found is None or len(columns) > 1:
             segment = np.searchsorted(starts, chosen, side="right") - 1
             store.put_lists(mine, Lists(np.where(chosen >= 0, segment, -1), np.where(chosen >= 0, chosen - starts[segment], -1),

@@ -149,12 +149,11 @@ class Store:
         # (A segment they saw part of had its base then, so its statistics are the same: only a site of one
         # segment has one of fewer than SEGMENT papers, and that segment's base is all of it, in the name.)
         if rows > sizes[s] or any(side > size for side, size in zip(covered, sizes)) or \
-                prints.tobytes() != b"".join(_print_bytes(self.prefix(b, side)) for b, side in
-                                            [(s, rows)] + list(enumerate(covered))[:meta.size - 1]):
+                prints.tobytes() != self._covered(s, rows, covered[:meta.size - 1]):
             return None
         if any(array.dtype.kind != "i" or array.shape != (rows, self.count) for array in (segments, numbers, grid)):
             return None
-        limits = np.array(covered + [0], np.int64)[np.where(segments >= 0, segments, len(covered))]
+        limits = np.array(covered + [0], np.int64)[np.where(segments >= 0, np.minimum(segments, len(covered)), len(covered))]
         if not np.all((segments >= -1) & (segments < len(covered)) & ((segments >= 0) == (numbers >= 0))
                       & ((segments >= 0) == (grid > 0)) & (numbers < np.maximum(limits, 1))):
             return None
@@ -163,10 +162,13 @@ class Store:
     def put_lists(self, s: int, lists: Lists) -> None:
         rows = len(lists.grid)
         meta = np.array([rows, *lists.covered], np.uint64)
-        prints = np.frombuffer(b"".join(_print_bytes(self.prefix(b, side))
-                                        for b, side in [(s, rows)] + list(enumerate(lists.covered))), np.uint64)
+        prints = np.frombuffer(self._covered(s, rows, lists.covered), np.uint64)
         self._put(self._lists_name(s), [meta, prints, lists.segments.astype(np.int16),
                                         lists.numbers.astype(np.int32), lists.grid.astype(np.int32)])
+
+    def _covered(self, s: int, rows: int, covered: list[int] | tuple[int, ...]) -> bytes:
+        """The fingerprints of segment s's first `rows` papers and of each segment b's first covered[b]."""
+        return b"".join(_print_bytes(self.prefix(b, side)) for b, side in [(s, rows)] + list(enumerate(covered)))
 
     def _lists_name(self, s: int) -> str:
         return f"related-{self.version}-lists-{self.bases[s]}-{self.count}"
