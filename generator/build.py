@@ -230,7 +230,7 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
                           clock.produce("render", theme.output_files()))
             cache.forget()  # from here until recorded again, neither the site nor the spare is vouched for
             try:
-                result = write_site(files, options.out, verify=finish, staging=staging)
+                result = write_site(files, options.out, verify=finish, staging=staging, live=live)
             except BaseException:
                 cache.restore(live, staging.holds if staging else spare)  # the site is untouched
                 raise

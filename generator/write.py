@@ -27,7 +27,7 @@ import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Container, Iterable, Iterator
 
 from generator.diagnostics import BuildError, UsageError, error
 from generator.manifest import NAME as MARKER  # marks a folder as a paperdigest build
@@ -122,13 +122,15 @@ class Staging:
 
 def write_site(files: Iterable[OutputFile], out: Path,
                verify: Callable[[dict[str, str]], bytes] = lambda written: b"",
-               staging: Staging | None = None) -> tuple[dict[str, str], Path | None]:
+               staging: Staging | None = None, live: Container[str] = ()) -> tuple[dict[str, str], Path | None]:
     """Assemble every file in a staging folder, let `verify` inspect what is there, then swap it in.
 
     Files the stages reused (data None) are hard links to the current site's copies; with a
     `staging` folder that holds the site before last, only files that differ from it are
     touched, so a small change to a large site writes little. Without one, a fresh folder is
-    used. `verify` returns the marker (manifest) to write last.
+    used. `verify` returns the marker (manifest) to write last. `live`: the paths the current
+    site holds; a file made again with the very bytes the current site has is linked, not
+    written (a key says what a file is made of, and a change to that need not change its bytes).
 
     Returns (path -> key of every file written, where the old site now is, or None).
     Any exception (from rendering, verify, the disk, or Ctrl-C) leaves `out` exactly as it was;
@@ -145,7 +147,7 @@ def write_site(files: Iterable[OutputFile], out: Path,
     try:
         if fresh:
             staging.root.mkdir(mode=0o700)
-        written = Assembler(staging, out, fresh).assemble(files)
+        written = Assembler(staging, out, fresh, live).assemble(files)
         (staging.root / MARKER).unlink(missing_ok=True)
         marker = verify(written)
         with naming(staging.root / MARKER):
@@ -184,10 +186,11 @@ def discard(staging: Staging, fresh: bool) -> None:
 class Assembler:
     """Brings a staging folder to hold exactly the files of one build."""
 
-    def __init__(self, staging: Staging, live: Path, fresh: bool):
+    def __init__(self, staging: Staging, live: Path, fresh: bool, existing: Container[str] = ()):
         self.root = staging.root
         self.holds = staging.holds
         self.live = live
+        self.existing = existing  # paths the live site holds
         self.fresh = fresh  # an empty new folder: nothing to replace
         self.folders: set[Path] = set()
         self.links = True  # hard links to the live site's files, until the file system refuses one
@@ -230,7 +233,7 @@ class Assembler:
         if target.parent not in self.folders:
             target.parent.mkdir(parents=True, exist_ok=True)
             self.folders.add(target.parent)
-        if item.data is None:
+        if item.data is None or self.unchanged(item):
             try:
                 self.reuse(self.live / item.path, target)
             except FileNotFoundError:
@@ -239,6 +242,15 @@ class Assembler:
         else:
             target.write_bytes(item.data)
 
+    def unchanged(self, item: OutputFile) -> bool:
+        """Whether the live site's file has exactly these bytes (compared only when the sizes agree)."""
+        if item.path not in self.existing or item.data is None:
+            return False
+        source = self.live / item.path
+        try:
+            return source.stat().st_size == len(item.data) and source.read_bytes() == item.data
+        except OSError:
+            return False
 
     def reuse(self, source: Path, target: Path) -> None:
         """A file of the live site, as a hard link where the file system allows them, else as a

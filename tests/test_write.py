@@ -57,6 +57,21 @@ def test_a_spare_folder_is_brought_up_to_date_without_touching_the_live_site(tmp
     assert "gone.html" not in site and staging.holds == keys_3
 
 
+def test_a_file_made_again_with_the_same_bytes_is_linked_not_written(tmp_path):
+    """A key says what a file is made of: a change to that (a paper's abstract, for a citation
+    file that does not show it) may leave the bytes as they were; the live site's file is then
+    kept as it is (the same inode), and a file whose bytes did change is a new file."""
+    out = tmp_path / "site"
+    keys_1, _ = write_site([OutputFile("same.html", b"same", "k1"), OutputFile("other.html", b"one", "k2")], out)
+    before = {name: (out / name).stat().st_ino for name in keys_1}
+    keys_2, old = write_site([OutputFile("same.html", b"same", "k3"), OutputFile("other.html", b"two", "k4")], out,
+                             live=keys_1)
+    assert keys_2 == {"same.html": "k3", "other.html": "k4"}  # the new keys, though same.html's bytes are old
+    assert (out / "same.html").stat().st_ino == before["same.html"]
+    assert (out / "other.html").stat().st_ino != before["other.html"] and (out / "other.html").read_bytes() == b"two"
+    assert (old / "other.html").read_bytes() == b"one"  # the old site, as it was
+
+
 def test_after_a_failure_the_spare_says_what_it_holds(tmp_path):
     out = tmp_path / "site"
     keys_1, _ = write_site(files("a.html", "b.html", body=b"1"), out)
