@@ -23,12 +23,13 @@ class Neighbour:
 
 
 @dataclass(frozen=True)
-class Around:
-    """A paper's place in one digest, as its page shows it: the papers before and after it."""
+class Lineup:
+    """A digest's papers as links, in order: what a paper page needs to show the papers before
+    and after it in each of its digests. One per digest, shared by the pages of all its papers,
+    so a build spells it once (not twice for each of its papers' pages)."""
 
     digest: str  # Digest.slug
-    previous: Neighbour | None
-    next: Neighbour | None
+    links: tuple[Neighbour, ...]
 
 
 class Keys:
@@ -38,7 +39,7 @@ class Keys:
     Fields are read generically from the dataclasses, so a field added later is covered without
     anyone remembering to add it here. The objects that recur across many pages are spelled
     once each: a paper (by its fingerprint and the digests it was in, see catalog.Paper), a
-    digest, a neighbour link."""
+    digest, a neighbour link, a digest's lineup."""
 
     def __init__(self, catalog: Catalog, salt: str):
         self.catalog = catalog
@@ -46,7 +47,8 @@ class Keys:
         self.digests = {digest.slug: self.hash(f"d{flatten(digest)}") for digest in catalog.digests}
         self.papers: dict[str, str] = {}  # Paper.key -> what a key says of it
         self.neighbours: dict[str, str] = {}  # Neighbour.slug -> what a key says of it
-        self.spellers: dict[type, Callable[[object], str]] = {}
+        self.lineups: dict[int, tuple[Lineup, str]] = {}  # id() -> (the lineup, what a key says of it)
+        self.spellers: dict[type, Callable[[object], str]] = {str: spell_text}
 
     def key(self, paths: tuple[str, ...], inputs: tuple) -> str:
         return self.hash(f"{paths!r}{self.part(inputs)}")
@@ -54,24 +56,30 @@ class Keys:
     def part(self, value: object) -> str:
         """An input as an unambiguous string (see flatten), with papers, digests and neighbours
         spelled by what was worked out for them once."""
-        kind = type(value)
-        if kind is str:
-            return f"{len(value)}:{value}"
-        speller = self.spellers.get(kind)
-        if speller is None:
-            speller = self.spellers[kind] = self.speller(kind)
-        return speller(value)
+        return (self.spellers.get(type(value)) or self.learn(type(value)))(value)
+
+    def sequence(self, value: tuple | list) -> str:
+        """A tuple or list, each item spelled by its type's speller (called directly: a paper
+        page's inputs are ~10 values in nested tuples, and a build spells 30,000 of them)."""
+        spellers = self.spellers
+        return "(" + ",".join([(spellers.get(type(item)) or self.learn(type(item)))(item) for item in value]) + ")"
+
+    def learn(self, kind: type) -> Callable[[object], str]:
+        speller = self.spellers[kind] = self.speller(kind)
+        return speller
 
     def speller(self, kind: type) -> Callable[[object], str]:
         """How to spell a value of one type (worked out once per type: most inputs are of a few)."""
         if kind is tuple or kind is list:
-            return lambda value: "(" + ",".join([self.part(item) for item in value]) + ")"
+            return self.sequence
         if kind is Paper:
             return self.paper
         if kind is Digest:
             return lambda digest: self.digests[digest.slug]
         if kind is Neighbour:
             return self.neighbour
+        if kind is Lineup:
+            return self.lineup
         if kind is dict:
             return lambda value: "{" + ",".join([f"{self.part(name)}={self.part(item)}" for name, item in value.items()]) + "}"
         if kind is PaperMeta:
@@ -87,6 +95,14 @@ class Keys:
             text = self.neighbours[link.slug] = flatten(link)
         return text
 
+    def lineup(self, lineup: Lineup) -> str:
+        """Spelled once per object (held here, so its id() is not reused while it is known)."""
+        found = self.lineups.get(id(lineup))
+        if found is None:
+            text = self.hash("l" + flatten(lineup))
+            found = self.lineups[id(lineup)] = (lineup, text)
+        return found[1]
+
     def paper(self, paper: Paper) -> str:
         """What lists of papers show of a paper: the paper itself and the digests it was in."""
         found = self.papers.get(paper.key)
@@ -100,6 +116,10 @@ class Keys:
         digest = self.salt.copy()
         digest.update(text.encode("utf-8", "surrogateescape"))
         return digest.hexdigest()
+
+
+def spell_text(text: str) -> str:
+    return f"{len(text)}:{text}"
 
 
 def flatten(value: object) -> str:

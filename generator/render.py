@@ -11,6 +11,7 @@ root), so the output works from file://, at a domain root, and under a project s
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
@@ -20,7 +21,7 @@ from generator import scholarly
 from generator.citation import bibtex, ris, unique_keys
 from generator.config import SiteConfig
 from generator.engine import Job
-from generator.keys import Around, Neighbour
+from generator.keys import Lineup, Neighbour
 from generator.output import OutputFile
 from generator.pages import HandPage
 from generator.queries import (RECENT, Month, by_month, calendar_months, chart_bars, most_featured, neighbours,
@@ -49,7 +50,6 @@ class SiteRenderer:
         self.neighbours = neighbours(catalog.digests)
         self.tagging = tagging or Tagging(Taxonomy(), {})
         self._related = related or dict
-        self.links: dict[str, Neighbour] = {}  # Paper.key -> the paper as a link
 
     @functools.cached_property
     def related(self) -> Mapping[str, tuple[str, ...]]:
@@ -112,24 +112,26 @@ class SiteRenderer:
         return dict(sorted(found.items()))
 
     def paper_inputs(self, paper: Paper) -> tuple:
-        """What a paper page is made of: the paper (with its digests), its neighbours in each
-        digest, and its related papers."""
-        around = tuple(self.around(appearance) for appearance in paper.appearances)
-        return paper, around, tuple(self.link(key) for key in self.related.get(paper.key, ()))
+        """What a paper page is made of: the paper (with its digests), the lineup of each of its
+        digests (for the papers before and after it there), and its related papers."""
+        lineups, links = self.lineups, self.links
+        return (paper, tuple([lineups[appearance.digest] for appearance in paper.appearances]),
+                tuple([links[key] for key in self.related.get(paper.key, ())]))
 
-    def around(self, appearance: Appearance) -> Around:
-        """The papers before and after one in a digest, for a paper page's digest navigation."""
-        papers = self.catalog.digest(appearance.digest).papers
-        at = appearance.position
-        return Around(appearance.digest, self.link(papers[at - 1]) if at > 0 else None,
-                      self.link(papers[at + 1]) if at + 1 < len(papers) else None)
+    @functools.cached_property
+    def links(self) -> dict[str, Neighbour]:
+        """Paper.key -> the paper as a link (every paper page needs ~10 of them)."""
+        return {paper.key: Neighbour(paper.slug, paper.title) for paper in self.catalog.papers}
+
+    @functools.cached_property
+    def lineups(self) -> dict[str, Lineup]:
+        """Digest.slug -> its papers as links."""
+        links = self.links
+        return {digest.slug: Lineup(digest.slug, tuple([links[key] for key in digest.papers]))
+                for digest in self.catalog.digests}
 
     def link(self, key: str) -> Neighbour:
-        found = self.links.get(key)
-        if found is None:
-            paper = self.catalog.paper(key)
-            found = self.links[key] = Neighbour(paper.slug, paper.title)
-        return found
+        return self.links[key]
 
     def digest_files(self, key: str, digest: Digest, older: Digest | None, newer: Digest | None,
                      papers: tuple[Paper, ...]) -> list[OutputFile]:
@@ -174,10 +176,11 @@ class SiteRenderer:
         path = f"topics/{topic.slug}/{month.slug}.html" if month else f"topics/{topic.slug}.html"
         return [self.page(path, "topic.html", root, key, topic=topic, months=months, latest=list(latest), month=month)]
 
-    def paper_files(self, key: str, paper: Paper, around: tuple[Around, ...], related: tuple[Neighbour, ...]) -> list[OutputFile]:
+    def paper_files(self, key: str, paper: Paper, lineups: tuple[Lineup, ...], related: tuple[Neighbour, ...]) -> list[OutputFile]:
         digests = [self.catalog.digest(appearance.digest) for appearance in paper.appearances]
         catalog = self.catalog
-        context = dict(paper=paper, appearances=list(zip(paper.appearances, digests)), around=list(around),
+        context = dict(paper=paper, appearances=list(zip(paper.appearances, digests)),
+                       around=[around(appearance, lineup) for appearance, lineup in zip(paper.appearances, lineups)],
                        context_digest=paper.latest.digest, topics=self.tagging.of(paper), related=list(related),
                        bibtex=bibtex(paper), highwire=scholarly.highwire(paper, self.config.base_url),
                        jsonld=scholarly.article(paper, digests, self.config.base_url),
@@ -215,6 +218,20 @@ def salt(config: SiteConfig, pages: tuple[HandPage, ...], taxonomy: Taxonomy) ->
     """What every page may depend on besides its inputs (the engine adds it to every key).
     A paper's topics follow from its text and the taxonomy: the taxonomy here covers them."""
     return f"{config!r}\0{pages!r}\0{taxonomy!r}"
+
+
+@dataclass(frozen=True)
+class Around:
+    """A paper's place in one digest, as its page shows it: the papers before and after it."""
+
+    digest: str  # Digest.slug
+    previous: Neighbour | None
+    next: Neighbour | None
+
+
+def around(appearance: Appearance, lineup: Lineup) -> Around:
+    at, links = appearance.position, lineup.links
+    return Around(appearance.digest, links[at - 1] if at > 0 else None, links[at + 1] if at + 1 < len(links) else None)
 
 
 def paper_paths(paper: Paper) -> tuple[str, str]:

@@ -11,7 +11,7 @@ import pytest
 import generator.engine as engine
 from generator.catalog import Appearance, Paper, build_catalog
 from generator.engine import Engine, Job, count
-from generator.keys import Around, Keys, Neighbour
+from generator.keys import Keys, Lineup, Neighbour
 from generator.metadata import PaperMeta
 from generator.output import OutputFile
 from generator.parse import parse_dump
@@ -78,7 +78,7 @@ def every_field_changed(value):
             new = date(old.year, old.month, old.day % 28 + 1)
         elif isinstance(old, tuple):
             new = old[:-1] if old else ("x",)
-        elif dataclasses.is_dataclass(old):  # a nested one (Around's neighbours): each of its fields in turn
+        elif dataclasses.is_dataclass(old):  # a nested one: each of its fields in turn
             for _, inner in every_field_changed(old):
                 yield field.name, dataclasses.replace(value, **{field.name: inner})
             continue
@@ -94,8 +94,8 @@ def test_a_key_covers_every_field_of_every_input():
     link = Neighbour("a-slug", "A title")
     appearance = Appearance(digest.slug, digest.date, "a.txt", 3, 0, 12)
     meta = PaperMeta(arxiv_id="2501.00001", authors=("Ada",), upvotes=3)
-    around = Around(digest.slug, link, Neighbour("b-slug", "B title"))
-    for value in (link, appearance, meta, around):
+    lineup = Lineup(digest.slug, (link, Neighbour("b-slug", "B title")))
+    for value in (link, appearance, meta, lineup):
         base = Keys(catalog, "").key(("p",), (value,))
         for name, changed in every_field_changed(value):
             assert Keys(catalog, "").key(("p",), (changed,)) != base, (type(value).__name__, name)
