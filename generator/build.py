@@ -30,7 +30,7 @@ from generator.render import SiteRenderer, salt
 from generator.store import Store
 from generator.theme import Theme, default_theme_dir
 from generator.manifest import NAME as MARKER, Fingerprint, Manifest, fingerprint
-from generator.workers import Forked, keep_heap, release_heap
+from generator.workers import Forked, kept_heap, release_heap
 from generator.write import DiskError, Staging, check_target, disk_error, recover, user_path, write_site  # noqa: F401
 
 STAGES = ("parse", "catalog", "topics", "related", "render", "search", "write")
@@ -178,16 +178,17 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
     if previous and previous.inputs == prints.inputs and not cache.damaged:
         return BuildSummary(previous.entries, previous.papers, previous.digests, previous.files,
                             time.perf_counter() - started, previous.diagnostics, up_to_date=True)
-    config, dumps, pages, taxonomy, diagnostics = read_inputs(options, theme, prints, cache)
+    with kept_heap():
+        config, dumps, pages, taxonomy, diagnostics = read_inputs(options, theme, prints, cache)
     mark = clock.charge("parse", begun)
 
-    names = Names(cache.names())
-    keep_heap()
-    catalog = build_catalog(dumps, names)
-    keep_heap()
+    with kept_heap():
+        names = Names(cache.names())
+        catalog = build_catalog(dumps, names)
     mark = clock.charge("catalog", mark)
     store = Store(cache)
-    tagging = tag_papers(catalog.papers, taxonomy, store)
+    with kept_heap():
+        tagging = tag_papers(catalog.papers, taxonomy, store)
     mark = clock.charge("topics", mark)
     exports = Exports(catalog, config, theme, tuple(pages), store, tagging, compiled=cache.templates)
     live, spare = cache.file_keys() if (options.out / MARKER).is_file() else ({}, None)
@@ -222,8 +223,8 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
             renderer = SiteRenderer(catalog, config, theme, tuple(pages), tagging=tagging,
                                     related=lambda: clock.wait("related", related.value), compiled=cache.templates)
             engine = Engine(Keys(catalog, shared), reuse)
-            jobs = list(renderer.jobs())
-            keep_heap()
+            with kept_heap():
+                jobs = list(renderer.jobs())
             files = chain(clock.produce("render", progress(engine.run(jobs), count(jobs))),
                           clock.produce("search", search.files()),
                           clock.produce("render", exported.files()),
