@@ -7,29 +7,27 @@ the output folder unless every stage succeeded and every entry read is on the si
 
 from __future__ import annotations
 
-import hashlib
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from itertools import chain
 from typing import Callable, Container, Iterable, Iterator, Mapping, TypeVar
 
-from generator.cache import Busy, Cache, dump_key  # noqa: F401  (Busy and DiskError: what build() raises)
-from generator.catalog import Catalog, Names, build_catalog, digest_slugs, paper_key
-from generator.config import SiteConfig, load_config
-from generator.diagnostics import BuildError, Diagnostic, error, failing, warning
+from generator.cache import Busy, Cache  # noqa: F401  (Busy and DiskError: what build() raises)
+from generator.catalog import Catalog, Ledger, Names, catalog_of, digest_slugs, paper_key
+from generator.catalogmemory import CatalogMemory, extend_catalog
+from generator.diagnostics import BuildError, Diagnostic, error
 from generator.engine import Engine, count
 from generator.exports import Exports
+from generator.inputs import ContentChanged, Read, changed, read_dumps, read_inputs
 from generator.keys import Keys
-from generator.pages import HandPage, load_pages
-from generator.parse import SUFFIXES, Dump, parse_dump
-from generator.reading import entry_hashes
-from generator.topics import Tagging, Taxonomy, load_taxonomy, tag_papers
+from generator.parse import Dump
+from generator.topics import Tagging, tag_papers
 from generator.output import OutputFile
 from generator.render import SiteRenderer, salt
 from generator.store import Store
 from generator.theme import Theme, default_theme_dir
-from generator.manifest import NAME as MARKER, Fingerprint, Manifest, fingerprint
+from generator.manifest import NAME as MARKER, Manifest, fingerprint
 from generator.workers import Forked, kept_heap, release_heap
 from generator.write import DiskError, Staging, check_target, disk_error, recover, user_path, write_site  # noqa: F401
 
@@ -57,6 +55,7 @@ class BuildSummary:
     diagnostics: tuple[Diagnostic, ...]  # warnings that did not stop the build
     stages: tuple[tuple[str, float], ...] = ()  # seconds spent in each stage, in pipeline order
     up_to_date: bool = False  # nothing changed since the last build: nothing was written
+    read: int = 0  # dumps read (parsed, or loaded from the cache): all of them, or those new since the kept catalog
 
 
 class Stopwatch:
@@ -97,11 +96,6 @@ class Stopwatch:
 Progress = Callable[[Iterator[OutputFile], int], Iterator[OutputFile]]
 Notice = Callable[[str], None]  # one line for the user, while the build runs
 ATTEMPTS = 3  # builds begun because the content changed during the one before, before giving up
-
-
-class ContentChanged(Exception):
-    """An input changed between the fingerprint and the end of the build: the site built could
-    mix files read before the change with files read after it. The message names the file."""
 
 
 class CacheDamaged(Exception):
@@ -178,13 +172,18 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
     if previous and previous.inputs == prints.inputs and not cache.damaged:
         return BuildSummary(previous.entries, previous.papers, previous.digests, previous.files,
                             time.perf_counter() - started, previous.diagnostics, up_to_date=True)
+    kept = Store(cache)  # the catalog's own (saved when the site is in place, not with the stages')
+    memory = CatalogMemory(kept.memory("catalog"))
     with kept_heap():
-        config, dumps, pages, taxonomy, diagnostics = read_inputs(options, theme, prints, cache)
+        inputs = read_inputs(options.content, options.strict, theme, prints, cache, memory.dumps)
+    config, pages, taxonomy, diagnostics = inputs.config, inputs.pages, inputs.taxonomy, inputs.diagnostics
     mark = clock.charge("parse", begun)
 
     with kept_heap():
         names = Names(cache.names())
-        catalog = build_catalog(dumps, names)
+        ledger, dumps, grown = make_catalog(inputs.read, memory, names,
+                                            lambda: read_dumps(options.content / "digests", config, prints, cache)[0].dumps)
+    catalog = ledger.catalog
     mark = clock.charge("catalog", mark)
     store = Store(cache)
     with kept_heap():
@@ -204,7 +203,7 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
 
     def finish(written: dict[str, str]) -> bytes:
         check_accounting(dumps, catalog, written, names)
-        moved = changed(options, theme, prints)  # every input has been read: all of one version?
+        moved = changed(options.content, theme, options.strict, prints)  # every input read: all of one version?
         if moved:
             raise ContentChanged(moved)
         return manifest(len(written)).marker()
@@ -240,8 +239,11 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
             raise
     written, old = result
     try:  # the new site is in place: the build is done, whatever happens to the bookkeeping
-        settle(cache, written, old, live, manifest(len(written)), names, dumps)
+        settle(cache, written, old, live, manifest(len(written)), names, dict(names) if grown else names.for_dumps(dumps))
         store.save()
+        if inputs.read.dumps or not grown:  # else the kept catalog is this one
+            memory.remember(ledger, inputs.read.listed)
+        kept.save()
     except KeyboardInterrupt:
         pass  # Ctrl-C now: the next build has less to reuse, and recover() clears what is left
     except OSError as exc:  # a full disk, say: the site is built all the same
@@ -251,7 +253,7 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
     clock.seconds["write"] = total - sum(clock.seconds.values())
     stages = tuple((name, clock.seconds[name]) for name in STAGES if name in clock.seconds)
     return BuildSummary(catalog.entries_read, len(catalog.papers), len(catalog.digests), len(written),
-                        total, tuple(diagnostics), stages)
+                        total, tuple(diagnostics), stages, read=len(dumps))
 
 
 def listed(names: list[str], shown: int = 3) -> str:
@@ -260,49 +262,29 @@ def listed(names: list[str], shown: int = 3) -> str:
 
 
 def settle(cache: Cache, written: dict[str, str], old: Path | None, live: dict[str, str], manifest: Manifest,
-           names: Names, dumps: list[Dump]) -> None:
-    """Record what the new site and the spare hold, what the site was built from, and the names."""
+           names: Names, needed: dict[str, tuple[str, str]]) -> None:
+    """Record what the new site and the spare hold, what the site was built from, and the names
+    the next build will need (those of every dump)."""
     old_keys = live if old is not None and live else None  # what the replaced site holds, if known
     cache.keep_as_spare(old, old_keys)
     cache.record_files(written, old_keys)
     manifest.save_state(cache.state)
-    needed = names.for_dumps(dumps)
     if names.learned or len(needed) != len(names):  # else the cache already holds exactly these
         cache.record_names(needed)
 
 
-def read_inputs(options: BuildOptions, theme: Theme, prints: Fingerprint,
-                cache: Cache) -> tuple[SiteConfig, list[Dump], list[HandPage], Taxonomy, list[Diagnostic]]:
-    """(config, dumps, pages, taxonomy, diagnostics), or BuildError with every problem found.
-    A problem in a file that changed since the fingerprint (a dump caught half written) is not
-    the user's: that raises ContentChanged, to build again."""
-    try:
-        config, diagnostics = load_config(options.content / "site.toml")
-        dumps, more = read_dumps(options.content / "digests", config, prints, cache)
-        pages, page_problems = load_pages(options.content / "pages")
-        taxonomy, topic_notes = load_taxonomy(options.content)
-        diagnostics += more + page_problems + topic_notes
-        if failing(diagnostics, options.strict):
-            raise BuildError(diagnostics)
-    except BuildError:
-        moved = changed(options, theme, prints)
-        if moved:
-            raise ContentChanged(moved) from None
-        raise
-    return config, dumps, pages, taxonomy, diagnostics
-
-
-def changed(options: BuildOptions, theme: Theme, prints: Fingerprint) -> str | None:
-    """The content or theme file (or the first of them) that is no longer as the fingerprint saw
-    it when the build began, if any; files whose size, mtime and inode are as they were then are
-    not read again (see manifest.fingerprint). The generator's own source is not compared: the
-    code running is what was imported, whatever is on disk now, so building again would not help."""
-    now = fingerprint(options.content, theme.dirs, options.strict, prints.stats)
-    if now.theme == prints.theme and now.files == prints.files:
-        return None
-    before, after = prints.stats[1], now.stats[1]
-    moved = sorted(name for name in before.keys() | after.keys() if before.get(name, ())[3:] != after.get(name, ())[3:])
-    return moved[0] if moved else str(options.content)
+def make_catalog(read: Read, memory: CatalogMemory, names: Names,
+                 every_dump: Callable[[], list[Dump]]) -> tuple[Ledger, list[Dump], bool]:
+    """(the catalog's ledger, the dumps read for it, whether it grew the kept one). When every dump the kept catalog was made
+    of is here as it was, it is grown by the others (catalogmemory.py): only they are read.
+    Otherwise, or where growing is not adding to it, the catalog is made of every dump."""
+    if read.skipped and read.skipped == len(memory.dumps):
+        ledger = memory.ledger()
+        grown = extend_catalog(ledger, read.dumps, names) if ledger is not None and read.dumps else ledger
+        if grown is not None:
+            return grown, read.dumps, True
+    dumps = every_dump() if read.skipped else read.dumps
+    return catalog_of(dumps, names), dumps, False
 
 
 def saving(store: Store, make: Callable[[], Iterable[T]]) -> Callable[[], list[T]]:
@@ -329,59 +311,12 @@ def search_index(catalog: Catalog, reuse: Mapping[str, str], tagging: Tagging, s
     return search_files(catalog, reuse, tagging, store)
 
 
-def read_dumps(folder: Path, config: SiteConfig, prints: Fingerprint,
-               cache: Cache | None = None) -> tuple[list[Dump], list[Diagnostic]]:
-    """Parse every digest (.txt, .json, .html) in the digests folder, in file-name order; a dump parsed before with
-    the same bytes, settings and generator comes from the cache instead. Only the files the
-    fingerprint saw, as it saw them, are read: any other raises ContentChanged."""
-    if not folder.is_dir():
-        raise BuildError([error(str(folder), None, "no digests folder", "put your saved pages (.txt, .html) or the API's JSON there")])
-    dumps: list[Dump] = []
-    diagnostics: list[Diagnostic] = []
-    names, used = set(), set()
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith("."):
-            continue
-        if path.suffix.lower() not in SUFFIXES or not path.is_file():
-            diagnostics.append(warning(str(path), None, "skipped: not a digest (.txt, .json or .html)"))
-            continue
-        names.add(path.name)
-        explicit = config.dates.get(path.name)
-        settings = f"{prints.code} {config.default_year} {explicit}"
-        if path not in prints.files:  # added since the fingerprint
-            raise ContentChanged(str(path))
-        key = dump_key(str(path), prints.files[path], settings)
-        dump = cache.dump(key) if cache else None
-        if dump is None:
-            dump = parse_dump(path.name, read_as_fingerprinted(path, prints), config.default_year, explicit, str(path))
-            dump = replace(dump, hashes=entry_hashes(dump))
-            if cache:
-                cache.record_dump(key, dump)
-        used.add(key)
-        dumps.append(dump)
-        diagnostics.extend(dump.diagnostics)
-    for name in sorted(set(config.dates) - names):
-        diagnostics.append(warning("site.toml", None, f"[dates] names {name!r}, which is not in {folder}"))
-    if cache:
-        cache.keep_items("dumps", used)
-    return dumps, diagnostics
-
-
-def read_as_fingerprinted(path: Path, prints: Fingerprint) -> bytes:
-    """A dump's bytes, if they are still the ones the fingerprint hashed: a parse cached under the
-    fingerprint's hash must be of those bytes, and a build must not mix versions of its inputs."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ContentChanged(str(path)) from None
-    if hashlib.sha256(data).digest() != prints.files[path]:
-        raise ContentChanged(str(path))
-    return data
-
-
 def check_accounting(dumps: list[Dump], catalog: Catalog, written: Container[str], names: Names | None = None) -> None:
-    """Every paper read must be on the site, as a paper page and in its digest."""
-    lost = []
+    """Every paper read must be on the site, as a paper page and in its digest: each entry of
+    `dumps` (all of them, or those read to grow the kept catalog), and every paper of the catalog."""
+    lost = [error(paper.appearances[0].source, paper.appearances[0].line, f"paper {paper.title[:80]!r} did not reach the site",
+                  "this is a paperdigest bug; please report it with this file")
+            for paper in catalog.papers if f"papers/{paper.slug}.html" not in written]
     slugs = digest_slugs(dumps)
     for dump in dumps:
         slug = slugs[dump.source]

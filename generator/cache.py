@@ -46,7 +46,7 @@ from typing import Callable, Iterator
 
 from generator.diagnostics import Diagnostic, Level
 from generator.manifest import NAME as MARKER, read_state
-from generator.metadata import FIELDS, NO_META, PaperMeta
+from generator.metadata import freeze_meta, thaw_meta
 from generator.reading import Dump, Entry
 from generator.write import naming
 
@@ -378,23 +378,3 @@ def thaw(frozen: tuple) -> Dump:
                 tuple(Entry(title, abstract, line, thaw_meta(meta)) for title, abstract, line, meta in entries),
                 tuple(Diagnostic(Level(level), path, line, message, hint)
                       for level, path, line, message, hint in diagnostics), tuple(hashes))
-
-
-def freeze_meta(meta: PaperMeta) -> tuple | None:
-    """A meta as marshal-able values (dates as ordinals), or None for the classic dumps' empty one."""
-    if not meta:
-        return None
-    return tuple(value.toordinal() if isinstance(value, date) else value
-                 for value in (getattr(meta, name) for name in FIELDS))
-
-
-def thaw_meta(frozen: tuple | None) -> PaperMeta:
-    if frozen is None:
-        return NO_META
-    if len(frozen) != len(FIELDS):
-        raise ValueError("a meta of another format")
-    values = dict(zip(FIELDS, frozen))
-    for name in ("published", "withdrawn"):
-        if values[name] is not None:
-            values[name] = date.fromordinal(values[name])
-    return PaperMeta(**values)

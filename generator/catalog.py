@@ -106,6 +106,17 @@ class Catalog:
         return {digest.slug: digest for digest in self.digests}
 
 
+@dataclass(frozen=True)
+class Ledger:
+    """A catalog and what extending it by later digests needs (extend_catalog), which the
+    build keeps between builds (catalogmemory.py) so that a new day's digest does not mean
+    reading and merging every dump again."""
+
+    catalog: Catalog
+    firsts: Mapping[str, str]  # Paper.key -> its first-seen title (its slug's source)
+    said: Mapping[str, tuple[str, ...]]  # Paper.key -> what each entry of it said, as its fingerprint spells it
+
+
 def paper_key(title: str) -> str:
     """Identity of a paper: casefolded, accents stripped, punctuation and spacing removed.
 
@@ -219,6 +230,11 @@ class Seen:
 
 def build_catalog(dumps: list[Dump], names: Names | None = None) -> Catalog:
     """Merge dumps into digests (one per date) and entries into papers (one per identity)."""
+    return catalog_of(dumps, names).catalog
+
+
+def catalog_of(dumps: list[Dump], names: Names | None = None) -> Ledger:
+    """build_catalog's catalog, in a ledger that extend_catalog can grow."""
     names = Names() if names is None else names
     ordered = sorted(dumps, key=lambda dump: (dump.date is None, dump.date or date.min, dump.source))
     slugs = digest_slugs(ordered)
@@ -251,7 +267,9 @@ def build_catalog(dumps: list[Dump], names: Names | None = None) -> Catalog:
     papers.sort(key=lambda paper: paper.slug)
     check_unique_slugs(papers)
     index = {node: keys_of[identities.find(node)] for node in identities.parent if identities.find(node) in keys_of}
-    return Catalog(tuple(papers), tuple(digests.values()), entries_read, index)
+    return Ledger(Catalog(tuple(papers), tuple(digests.values()), entries_read, index),
+                  {key: paper.first_title for key, paper in seen.items()},
+                  {key: said_parts(paper.said) for key, paper in seen.items()})
 
 
 def group_key(identities: Identities, root: str, title_key: str) -> str:
@@ -273,17 +291,24 @@ def make_paper(seen: Seen, names: Names, identities: Identities, keys_of: dict[s
     simple = "@" not in seen.key
     slug = names.slug(seen.first_title) if simple else paper_slug(seen.key, seen.first_title)
     others = aliases(seen, names, identities, keys_of, slug)
-    return Paper(seen.key, slug, title, abstract, tuple(seen.appearances), merge(entry.meta for _, _, entry, _ in said),
-                 counts_from, stars_from, others, fingerprint(seen, slug, others))
+    appearances = tuple(seen.appearances)
+    return Paper(seen.key, slug, title, abstract, appearances, merge(entry.meta for _, _, entry, _ in said),
+                 counts_from, stars_from, others, fingerprint(seen.key, slug, others, said_parts(seen.said), appearances))
 
 
-def fingerprint(seen: Seen, slug: str, others: tuple[str, ...]) -> str:
+def said_parts(said: list[tuple[bool, str, Entry, str]]) -> tuple[str, ...]:
+    return tuple([f"{dated}{digest}@{named}" for dated, digest, _, named in said])
+
+
+def fingerprint(key: str, slug: str, others: tuple[str, ...], said: tuple[str, ...],
+                appearances: tuple[Appearance, ...]) -> str:
     """Paper.fingerprint: what make_paper() is a function of. The entries are named by their
-    hashes (reading.entry_hashes), and an appearance's position is listed because it depends
-    on the other dumps of its day; each appearance's other fields come from its entry and its
-    dump's date and name, which its digest's slug spells."""
-    parts = [seen.key, slug, *others, "|", *(f"{dated}{digest}@{named}" for dated, digest, _, named in seen.said),
-             "|", *(f"{appearance.digest}#{appearance.position}@{appearance.source}" for appearance in seen.appearances)]
+    hashes (reading.entry_hashes, with their digest and whether it is dated: said_parts), and
+    an appearance's position is listed because it depends on the other dumps of its day; each
+    appearance's other fields come from its entry and its dump's date and name, which its
+    digest's slug spells."""
+    parts = [key, slug, *others, "|", *said,
+             "|", *(f"{appearance.digest}#{appearance.position}@{appearance.source}" for appearance in appearances)]
     text = "\0".join(parts).encode("utf-8", "surrogateescape")
     return hashlib.blake2b(text, digest_size=16).hexdigest()
 
@@ -314,4 +339,5 @@ def check_unique_slugs(papers: list[Paper]) -> None:
     ]
     if clashes:
         raise BuildError(clashes)
+
 

@@ -117,3 +117,23 @@ def initials(name: str) -> str:
         return name
     given = " ".join(f"{part[0]}." for part in parts[:-1] if part[0].isalpha())
     return f"{given} {parts[-1]}" if given else name
+
+
+def freeze_meta(meta: PaperMeta) -> tuple | None:
+    """A meta as marshal-able values (dates as ordinals), or None for the classic dumps' empty one."""
+    if not meta:
+        return None
+    return tuple(value.toordinal() if isinstance(value, date) else value
+                 for value in (getattr(meta, name) for name in FIELDS))
+
+
+def thaw_meta(frozen: tuple | None) -> PaperMeta:
+    if frozen is None:
+        return NO_META
+    if len(frozen) != len(FIELDS):
+        raise ValueError("a meta of another format")
+    values = dict(zip(FIELDS, frozen))
+    for name in ("published", "withdrawn"):
+        if values[name] is not None:
+            values[name] = date.fromordinal(values[name])
+    return PaperMeta(**values)

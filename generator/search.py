@@ -255,7 +255,7 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
     for segment in cuts:
         yield from kept.get(segment) or made[segment]
     yield from row_chunks(catalog, papers, dict(zip(cuts, keys)), previous)
-    yield from text_chunks(papers, previous)
+    yield from text_chunks(papers, dict(zip(cuts, keys)), previous)
     for length, rows in sorted(dictionary.items()):
         yield kept_or_made(f"search/words-{length}.js", rows, previous, lambda: script("words", length, rows))
 
@@ -316,13 +316,16 @@ def row_chunks(catalog: Catalog, papers: list[Paper], keys: dict[range, str],
         yield OutputFile(path, script("docs", number, rows), key)
 
 
-def text_chunks(papers: list[Paper], previous: Mapping[str, str]) -> Iterator[OutputFile]:
+def text_chunks(papers: list[Paper], keys: dict[range, str], previous: Mapping[str, str]) -> Iterator[OutputFile]:
     """Whole abstracts, TEXT_CHUNK to a file, for the excerpt around a result's matches: the
-    page loads one only for a result shown on screen (rows carry just the abstract's start)."""
+    page loads one only for a result shown on screen (rows carry just the abstract's start).
+    A chunk is keyed by the keys of the segments it falls in, which cover its abstracts (not
+    by the abstracts themselves: 70 MB of them at 30,000 papers, to hash on every build)."""
     for start in range(0, len(papers), TEXT_CHUNK):
-        number = start // TEXT_CHUNK
-        texts = [paper.abstract for paper in papers[start:start + TEXT_CHUNK]]
-        yield kept_or_made(f"search/text-{number}.js", texts, previous, lambda: script("text", number, texts))
+        number, stop = start // TEXT_CHUNK, min(start + TEXT_CHUNK, len(papers))
+        covering = [key for cut, key in keys.items() if cut.start < stop and start < cut.stop]
+        yield kept_or_made(f"search/text-{number}.js", covering, previous,
+                           lambda: script("text", number, [paper.abstract for paper in papers[start:stop]]))
 
 
 def kept_or_made(path: str, made_of: object, previous: Mapping[str, str], make) -> OutputFile:

@@ -240,7 +240,7 @@ def test_each_paper_page_lists_its_related_papers_in_order(seeds_site):
     never the paper itself, in the HTML page and its Markdown twin alike."""
     from support import CONTENT
 
-    from generator.build import read_dumps
+    from generator.inputs import read_dumps
     from generator.catalog import build_catalog
     from generator.config import load_config
     from generator.manifest import fingerprint
@@ -248,8 +248,8 @@ def test_each_paper_page_lists_its_related_papers_in_order(seeds_site):
     from generator.theme import default_theme_dir
 
     config, _ = load_config(CONTENT / "site.toml")
-    dumps, _ = read_dumps(CONTENT / "digests", config, fingerprint(CONTENT, (default_theme_dir(),), False))
-    catalog = build_catalog(dumps)
+    read, _ = read_dumps(CONTENT / "digests", config, fingerprint(CONTENT, (default_theme_dir(),), False))
+    catalog = build_catalog(read.dumps)
     related = related_papers(catalog.papers)
     shown = 0
     for paper in catalog.papers:
