@@ -58,6 +58,10 @@ class Paper:
     # fingerprints mean equal papers, so later stages key their outputs by it (keys.py) instead
     # of hashing the paper's text again.
     fingerprint: str = ""
+    # A hash of what the paper says (title, abstract, authors: hash_text): what its topics,
+    # related papers and search postings are made of, which a repeat that changes none of
+    # them leaves as it was (unlike the fingerprint). Empty: not worked out (a test's paper).
+    text_hash: str = ""
 
     @cached_property
     def latest(self) -> Appearance:
@@ -291,9 +295,22 @@ def make_paper(seen: Seen, names: Names, identities: Identities, keys_of: dict[s
     simple = "@" not in seen.key
     slug = names.slug(seen.first_title) if simple else paper_slug(seen.key, seen.first_title)
     others = aliases(seen, names, identities, keys_of, slug)
-    appearances = tuple(seen.appearances)
-    return Paper(seen.key, slug, title, abstract, appearances, merge(entry.meta for _, _, entry, _ in said),
-                 counts_from, stars_from, others, fingerprint(seen.key, slug, others, said_parts(seen.said), appearances))
+    appearances, meta = tuple(seen.appearances), merge(entry.meta for _, _, entry, _ in said)
+    return Paper(seen.key, slug, title, abstract, appearances, meta, counts_from, stars_from, others,
+                 fingerprint(seen.key, slug, others, said_parts(seen.said), appearances),
+                 hash_text(title, abstract, meta.authors))
+
+
+def text_hash(paper: Paper) -> str:
+    """Paper.text_hash, worked out here for a paper made without it."""
+    return paper.text_hash or hash_text(paper.title, paper.abstract, paper.meta.authors)
+
+
+def hash_text(title: str, abstract: str, authors: tuple[str, ...]) -> str:
+    """Paper.text_hash: the paper's title, abstract and authors, hashed (lengths first, so no text forges a boundary)."""
+    lengths = f"{len(title)},{len(abstract)},{','.join(str(len(name)) for name in authors)}\0"
+    text = lengths + title + abstract + "".join(authors)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def said_parts(said: list[tuple[bool, str, Entry, str]]) -> tuple[str, ...]:

@@ -28,12 +28,12 @@ from collections import defaultdict
 from datetime import date
 from typing import Iterable, Mapping, Protocol
 
-from generator.catalog import Appearance, Catalog, Digest, Ledger, Names, Paper, fingerprint, paper_slug
+from generator.catalog import Appearance, Catalog, Digest, Ledger, Names, Paper, fingerprint, paper_slug, hash_text
 from generator.diagnostics import Diagnostic, Level
 from generator.metadata import NO_META, freeze_meta, merge, thaw_meta
 from generator.reading import Dump, Entry, entry_hashes
 
-VERSION = f"1 {sys.version}"  # of the format below (marshal's is specific to the Python version)
+VERSION = f"2 {sys.version}"  # of the format below (marshal's is specific to the Python version)
 
 
 class Memory(Protocol):
@@ -80,7 +80,8 @@ class Grown:
         found.discard(slug)
         others, appearances, said = tuple(sorted(found)), tuple(self.appearances), tuple(self.said)
         return Paper(key, slug, self.title, self.abstract, appearances, self.meta, self.counts_from, self.stars_from,
-                     others, fingerprint(key, slug, others, said, appearances))
+                     others, fingerprint(key, slug, others, said, appearances),
+                     hash_text(self.title, self.abstract, self.meta.authors))
 
 
 def extend_catalog(ledger: Ledger, dumps: list[Dump], names: Names) -> Ledger | None:
@@ -223,7 +224,8 @@ class CatalogMemory:
 def frozen(paper: Paper, ledger: Ledger, nodes: list[str]) -> tuple:
     appearances = [(a.digest, a.date.toordinal(), a.source, a.line, a.position, a.upvotes) for a in paper.appearances]
     return (paper.key, paper.slug, paper.title, paper.abstract, appearances, freeze_meta(paper.meta), paper.counts_from,
-            paper.stars_from, paper.aliases, paper.fingerprint, ledger.firsts[paper.key], ledger.said[paper.key], nodes)
+            paper.stars_from, paper.aliases, paper.fingerprint, paper.text_hash, ledger.firsts[paper.key], ledger.said[paper.key],
+            nodes)
 
 
 def thawed(digests: list, entries: int, papers: list) -> Ledger:
@@ -236,11 +238,11 @@ def thawed(digests: list, entries: int, papers: list) -> Ledger:
         return found
 
     made, firsts, said, index = [], {}, {}, {}
-    for key, slug, title, abstract, appearances, meta, counts, stars, aliases, prints, first, parts, nodes in papers:
+    for key, slug, title, abstract, appearances, meta, counts, stars, aliases, prints, text, first, parts, nodes in papers:
         made.append(Paper(key, slug, title, abstract,
                           tuple([Appearance(digest, day(when), source, line, position, upvotes)
                                  for digest, when, source, line, position, upvotes in appearances]),
-                          thaw_meta(meta), counts, stars, tuple(aliases), prints))
+                          thaw_meta(meta), counts, stars, tuple(aliases), prints, text))
         firsts[key], said[key] = first, tuple(parts)
         for node in nodes:
             index[node] = key

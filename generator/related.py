@@ -30,14 +30,13 @@ import hashlib
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from operator import attrgetter
 from typing import Callable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
 from generator import similarity
-from generator.catalog import Paper
+from generator.catalog import Paper, text_hash
 from generator.relatedmemory import Block, Lists, Memory, Remembered, Store
 from generator.similarity import SCORE_STEP, STOP_WORDS, Postings, best, top
 from generator.workers import cpu_count
@@ -133,12 +132,12 @@ def formulation() -> str:
 
 
 def fingerprint(papers: Sequence[Paper]) -> str:
-    """A segment's identity: its papers (key, slug, title, abstract, in order) and the formulation."""
-    fields = list(map(attrgetter("key", "slug", "title", "abstract"), papers))
+    """A segment's identity: its papers (key, slug and the hash of their text the catalog made:
+    catalog.text_hash, in order) and the formulation."""
+    fields = [(paper.key, paper.slug, text_hash(paper)) for paper in papers]
     digest = hashlib.sha256(formulation().encode())
-    digest.update(np.array([len(field) for four in fields for field in four], np.int64).tobytes())
-    for four in fields:  # (one string of all would be slower: a single non-ASCII letter widens it)
-        digest.update("".join(four).encode("utf-8", "surrogatepass"))
+    digest.update(np.array([len(field) for three in fields for field in three], np.int64).tobytes())
+    digest.update("".join(["".join(three) for three in fields]).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:32]
 
 

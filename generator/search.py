@@ -77,15 +77,13 @@ import hashlib
 import json
 import re
 from datetime import date
-from array import array
-from itertools import chain
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 import lunr
 
 from generator import searchindex
-from generator.catalog import Appearance, Catalog, Paper
+from generator.catalog import Appearance, Catalog, Paper, text_hash
 from generator.topics import Tagging, Taxonomy
 from generator.metadata import short_authors
 from generator.output import OutputFile
@@ -167,14 +165,12 @@ def document_texts(papers: Sequence[Paper]) -> list[tuple[str, ...]]:
     return [(paper.title, paper.abstract, author_text(paper)) for paper in papers]
 
 
-def segment_key(segment: range, texts: Sequence[tuple[str, ...]]) -> str:
+def segment_key(segment: range, papers: Sequence[Paper]) -> str:
     """What a segment's files are made from, hashed: this module and lunr.py's version, the
-    format, the range, and each document's fields (their lengths, then the text).
-    About 10 ms for a full segment, where analysing it takes over half a second."""
-    flat = list(chain.from_iterable(texts))
+    format, the range, and each document's fields (by the hash of the paper's title, abstract
+    and authors that the catalog made: catalog.text_hash)."""
     digest = hashlib.sha256(f"{CODE_VERSION}/{FORMAT}/{segment.start}-{segment.stop}/".encode())
-    digest.update(array("q", map(len, flat)).tobytes())
-    digest.update(b"".join([text.encode("utf-8", "surrogatepass") for text in flat]))
+    digest.update("".join([text_hash(paper) for paper in papers]).encode())
     return digest.hexdigest()[:32]
 
 
@@ -217,7 +213,7 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
     papers = document_order(catalog)
     texts = document_texts(papers)
     cuts = segments(len(papers))
-    keys = [segment_key(segment, texts[segment.start:segment.stop]) for segment in cuts]
+    keys = [segment_key(segment, papers[segment.start:segment.stop]) for segment in cuts]
     kept: dict[range, list[OutputFile]] = {}
     heads: dict[range, dict] = {}
     counted: dict[range, list] = {}  # each segment's vocabulary: [[term, documents], ...]

@@ -26,7 +26,7 @@ from typing import Any, Iterable, Mapping
 from slugify import slugify
 
 from generator.store import Store
-from generator.catalog import Paper
+from generator.catalog import Paper, text_hash
 from generator.diagnostics import BuildError, Diagnostic, error, warning
 from generator.workers import forked_map
 
@@ -219,9 +219,8 @@ def tag_papers(papers: Iterable[Paper], taxonomy: Taxonomy, store: Store | None 
     """The topics of every paper (papers with none are left out of the mapping).
 
     Topics depend on a paper's text and the taxonomy alone, so the store keeps them by the
-    paper's fingerprint (which changes with its text, and also when it appears again: such a
-    paper is tagged again) or, for a paper made without one, a hash of its text, in a table of
-    the taxonomy's version: adding a digest tags its new papers and repeats only. Tagging
+    hash of its text the catalog made (Paper.text_hash), in a table of the taxonomy's
+    version: adding a digest tags its new papers only (and a repeat whose text changed). Tagging
     30,000 papers (a first build) takes ~2.7 s of CPU, so many papers are tagged by forked
     workers, one per core."""
     tagger = Tagger(taxonomy)
@@ -229,8 +228,7 @@ def tag_papers(papers: Iterable[Paper], taxonomy: Taxonomy, store: Store | None 
     version = hashlib.blake2b(repr(taxonomy).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
     known = (store or Store()).table("topics", version)
     papers = list(papers)
-    texts = [paper.fingerprint or hashlib.blake2b(f"{paper.title}\0{paper.abstract}".encode("utf-8", "surrogateescape"),
-                                                  digest_size=16).hexdigest() for paper in papers]
+    texts = [text_hash(paper) for paper in papers]
     found_before = [known.get(text) for text in texts]
     todo = [paper for paper, slugs in zip(papers, found_before) if slugs is None]
     tagged = iter(tag_all(tagger, todo))
