@@ -307,9 +307,10 @@ def text_hash(paper: Paper) -> str:
 
 
 def hash_text(title: str, abstract: str, authors: tuple[str, ...]) -> str:
-    """Paper.text_hash: the paper's title, abstract and authors, hashed (lengths first, so no text forges a boundary)."""
-    lengths = f"{len(title)},{len(abstract)},{','.join(str(len(name)) for name in authors)}\0"
-    text = lengths + title + abstract + "".join(authors)
+    """Paper.text_hash: the paper's title, abstract and authors (as the search's author field
+    has them: one text), hashed, lengths first, so no text forges a boundary."""
+    names = " ".join(authors)
+    text = f"{len(title)},{len(abstract)},{len(names)}\0{title}{abstract}{names}"
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 

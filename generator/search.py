@@ -75,7 +75,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import date
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
@@ -87,7 +86,8 @@ from generator.catalog import Appearance, Catalog, Paper, text_hash
 from generator.topics import Tagging, Taxonomy
 from generator.metadata import short_authors
 from generator.output import OutputFile
-from generator.searchindex import BOOSTS, FIELDS, FORMAT, K1, KEY_CHARS, B, encode_segment, script, utf16_order
+from generator.searchindex import (BOOSTS, FIELDS, FORMAT, K1, KEY_CHARS, B, dictionary_words, encode_segment, script,
+                                  term_counts, term_dictionary)
 from generator.store import Memory, Store
 from generator.theme import long_date
 from generator.workers import forked_map
@@ -100,8 +100,6 @@ BLOCK_MIN = 64  # and a last block of fewer
 DOCS_PER_CHUNK = 32
 TEXT_CHUNK = 8  # abstracts per text file: loaded for the results on screen, for their excerpts
 SNIPPET_CHARS = 240
-DICTIONARY_MIN = 3  # characters: a shorter term is no near spelling of a word of five letters
-LETTERS = re.compile(r"[^\W\d_]+\Z")  # dictionary terms: words of letters only (no "(4.3%", "gpt4")
 PARALLEL_MIN_DOCS = 2 * SEGMENT_DOCS  # analyse in forked workers from this many stale documents
 
 
@@ -216,12 +214,20 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
     keys = [segment_key(segment, papers[segment.start:segment.stop]) for segment in cuts]
     kept: dict[range, list[OutputFile]] = {}
     heads: dict[range, dict] = {}
-    counted: dict[range, list] = {}  # each segment's vocabulary: [[term, documents], ...]
+    words: dict[range, str] = {}  # each kept segment's vocabulary, as its JSON text: read only when needed
     for segment, key in zip(cuts, keys):
         known = remembered(memory, key)
         reused = reusable(previous, segment, key, len(known[0]["buckets"])) if known is not None else None
         if reused is not None:
-            kept[segment], (heads[segment], counted[segment]) = reused, known
+            kept[segment], (heads[segment], words[segment]) = reused, known
+    # The dictionary's words of the full segments (whose documents never change) are kept added
+    # up, under their keys: then only the other segments' vocabularies are read.
+    full = [segment for segment in cuts if len(segment) == SEGMENT_DOCS]
+    settled = words_name(full, dict(zip(cuts, keys)))
+    base = kept_words(memory, settled)
+    counted = {segment: vocabulary_of(words[segment]) for segment in kept if base is None or segment not in full}
+    for segment in [segment for segment, rows in counted.items() if rows is None]:
+        del kept[segment], counted[segment]  # its vocabulary is damaged: analysed again
     stale = [(segment, key) for segment, key in zip(cuts, keys) if segment not in kept]
     made: dict[range, list[OutputFile]] = {}
     for (segment, key), (head, files, vocabulary) in zip(stale, encoded(texts, [segment for segment, _ in stale])):
@@ -229,8 +235,12 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
         made[segment] = [OutputFile(path, data, recorded)
                          for path, data in zip(segment_paths(segment, len(head["buckets"])), files)]
         heads[segment], counted[segment] = head, json.loads(vocabulary)
-        memory.put(key, b'{"head":' + json.dumps(head, separators=(",", ":")).encode() + b',"vocabulary":' + vocabulary + b"}")
-    dictionary = term_dictionary([counted[segment] for segment in cuts])
+        memory.put(key, b'{"head":' + json.dumps(head, separators=(",", ":")).encode() + b',"vocabulary":'
+                   + json.dumps(vocabulary.decode()).encode() + b"}")
+    if base is None:
+        base = term_counts([dictionary_words(counted[segment]) for segment in full])
+        memory.put(settled, json.dumps(base).encode())
+    dictionary = term_dictionary([base] + [dictionary_words(counted[segment]) for segment in cuts if segment not in full])
     meta = {
         "format": FORMAT,
         "fields": list(FIELDS),
@@ -256,37 +266,47 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
         yield kept_or_made(f"search/words-{length}.js", rows, previous, lambda: script("words", length, rows))
 
 
-def remembered(memory: Memory, key: str) -> tuple[dict, list] | None:
-    """A segment's head and vocabulary as the last build kept them, read, or None when they are
-    missing or not of their shape (a damaged entry is a miss: the segment is simply analysed again)."""
+def remembered(memory: Memory, key: str) -> tuple[dict, str] | None:
+    """A segment's head and vocabulary (as its JSON text, read when needed: vocabulary_of) as the
+    last build kept them, or None when they are missing or not of their shape (a damaged entry
+    is a miss: the segment is simply analysed again)."""
     known = memory.get(key)
     try:
         entry = json.loads(known) if known is not None else None
     except ValueError:
         return None
-    if not isinstance(entry, dict) or not isinstance(entry.get("head"), dict):
+    if not isinstance(entry, dict) or not isinstance(entry.get("head"), dict) or not isinstance(entry.get("vocabulary"), str):
         return None
-    head, rows = entry["head"], entry.get("vocabulary")
-    whole = isinstance(rows, list) and all(isinstance(row, list) and len(row) == 2 and isinstance(row[0], str)
-                                          and type(row[1]) is int for row in rows)
+    head = entry["head"]
     shaped = type(head.get("documents")) is int and all(isinstance(head.get(name), list) for name in ("lengths", "sums", "buckets")) \
         and all(isinstance(bucket, list) and len(bucket) == 3 for bucket in head["buckets"])
-    return (head, rows) if whole and shaped else None
+    return (head, entry["vocabulary"]) if shaped else None
 
 
-def term_dictionary(vocabularies: list[list]) -> dict[int, list[list]]:
-    """Every term of letters with the documents that have it, by its length in characters
-    (from DICTIONARY_MIN), in JavaScript's order: what a word's near spellings are looked up in
-    (a query loads the lengths a near spelling can have)."""
-    counts: dict[str, int] = {}
-    for vocabulary in vocabularies:
-        for term, count in vocabulary:
-            counts[term] = counts.get(term, 0) + count
-    by_length: dict[int, list[list]] = {}
-    for term in sorted(counts, key=utf16_order):
-        if len(term) >= DICTIONARY_MIN and LETTERS.match(term):
-            by_length.setdefault(len(term), []).append([term, counts[term]])
-    return by_length
+def vocabulary_of(text: str) -> list | None:
+    """A kept vocabulary, read: [[term, documents], ...], or None if it is not of that shape."""
+    try:
+        rows = json.loads(text)
+    except ValueError:
+        return None
+    whole = isinstance(rows, list) and all([isinstance(row, list) and len(row) == 2 and isinstance(row[0], str)
+                                            and type(row[1]) is int for row in rows])
+    return rows if whole else None
+
+
+def kept_words(memory: Memory, name: str) -> dict[str, int] | None:
+    """The full segments' dictionary words added up, as the last build kept them, or None."""
+    found = memory.get(name)
+    try:
+        counts = json.loads(found) if found is not None else None
+    except ValueError:
+        return None
+    return counts if isinstance(counts, dict) and all(type(count) is int for count in counts.values()) else None
+
+
+def words_name(full: list[range], keys: dict[range, str]) -> str:
+    made_of = "/".join([CODE_VERSION] + [keys[segment] for segment in full])
+    return "words-" + hashlib.blake2b(made_of.encode(), digest_size=16).hexdigest()
 
 
 def row_chunks(catalog: Catalog, papers: list[Paper], keys: dict[range, str],
@@ -340,13 +360,21 @@ def facet_files(papers: list[Paper], cuts: list[range], tagging: Tagging,
     paper changes its segment's facets, so they are a file of their own, not part of the head
     (whose key covers the text alone): a few bytes per paper."""
     numbers = {topic.slug: number for number, topic in enumerate(tagging.taxonomy.topics)}
+    taxonomy = repr(tagging.taxonomy)  # (a paper's topics are its text's, under this taxonomy)
     for segment in cuts:
         chosen = papers[segment.start:segment.stop]
-        days = [sorted({a.date.toordinal() - EPOCH for a in paper.appearances if a.date}) for paper in chosen]
-        topics = [[numbers[topic.slug] for topic in tagging.of(paper)] for paper in chosen]
-        facets = {"days": days, "topics": topics}
-        yield kept_or_made(f"search/facets-{segment.start}-{segment.stop}.js", facets, previous,
-                           lambda: script("facets", segment.start, facets))
+
+        def facets() -> dict:
+            return {"days": [sorted({a.date.toordinal() - EPOCH for a in paper.appearances if a.date}) for paper in chosen],
+                    "topics": [[numbers[topic.slug] for topic in tagging.of(paper)] for paper in chosen]}
+
+        path = f"search/facets-{segment.start}-{segment.stop}.js"
+        if all(paper.fingerprint for paper in chosen):  # they cover the appearances and the text: what facets are made of
+            yield kept_or_made(path, [taxonomy, [paper.fingerprint for paper in chosen]], previous,
+                               lambda: script("facets", segment.start, facets()))
+        else:
+            made = facets()
+            yield kept_or_made(path, made, previous, lambda: script("facets", segment.start, made))
 
 
 def _encode(texts: list[tuple[str, ...]], segment: range) -> tuple[dict, list[bytes], bytes]:

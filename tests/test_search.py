@@ -534,3 +534,38 @@ def test_a_damaged_segment_entry_is_a_miss_and_the_segment_is_made_again(tmp_pat
     assert remade and all(again[path].data == old[path].data for path in remade)
     assert len({re.match(r"search/\w+-(\d+-\d+)", path).group(1) for path in remade}) == 1
     assert again["search/meta.js"].data == old["search/meta.js"].data
+
+
+@pytest.mark.parametrize("damage", ["none", "the words garbled", "the words of another shape",
+                                    "a full segment's vocabulary, with the words kept",
+                                    "a full segment's vocabulary, with the words gone"])
+def test_the_full_segments_words_are_kept_added_up(tmp_path, monkeypatch, damage):
+    """The term dictionary adds up every segment's words; those of the full segments (whose
+    documents never change) are kept added up, so a build reads one item, not each full
+    segment's vocabulary. Whatever of that is damaged, the words files are a clean build's,
+    and only a full segment whose own vocabulary is damaged (and needed) is analysed again."""
+    monkeypatch.setattr(search, "SEGMENT_DOCS", 64)  # three full segments of the seeds' 232 papers
+    catalog, cache = seed_catalog(), Cache(tmp_path / "site")
+    old = {file.path: file for file in search_files(catalog, store=Store(cache))}
+    assert sum(1 for cut in search.segments(232) if len(cut) == 64) == 3
+    keys = {path: file.key for path, file in old.items()}
+    shelf = cache.root / "search-segments"
+    words = next(path for path in shelf.iterdir() if path.name.startswith("words-"))
+    if damage == "the words garbled":
+        words.write_bytes(words.read_bytes()[:30])
+    elif damage == "the words of another shape":
+        cache.save_item("search-segments", words.name, b'{"tidal": "3"}')
+    elif damage != "none":
+        if damage.endswith("gone"):
+            words.unlink()
+        first = next(search.segment_key(cut, search.document_order(catalog)[cut.start:cut.stop])
+                     for cut in search.segments(232))
+        entry = json.loads(cache.load_item("search-segments", first))
+        cache.save_item("search-segments", first, json.dumps({"head": entry["head"], "vocabulary": "[[1, 2]]"}).encode())
+    again = {file.path: file for file in search_files(catalog, keys, store=Store(Cache(tmp_path / "site")))}
+    remade = {path for path, file in again.items() if file.data is not None and re.match(r"search/(terms|pos)-", path)}
+    assert {path: again[path].data or old[path].data for path in again if "/words-" in path} == \
+        {path: old[path].data for path in old if "/words-" in path}
+    # (with the words kept, the damaged vocabulary is not even read: the segment is reused)
+    assert remade == ({path for path in old if re.match(r"search/(terms|pos)-0-64-", path)}
+                      if damage.endswith("gone") else set())

@@ -16,7 +16,8 @@ from test_search import lunr_py_index, seed_catalog, seed_texts
 from test_search_filters import count_in_status, open_search, shown
 
 import page_query
-from generator.search import document_order, document_texts, segments, term_dictionary
+from generator.search import document_order, document_texts, segments
+from generator.searchindex import dictionary_words, term_dictionary
 from generator.searchindex import index_segment, vocabulary
 
 # A phrase query, and a pattern any text with the phrase matches (stems: "languages", "modeling").
@@ -133,7 +134,8 @@ def test_the_term_dictionary_counts_each_terms_papers():
     texts = document_texts(document_order(seed_catalog()))
     cuts = segments(len(texts))
     assert len(cuts) > 1
-    dictionary = term_dictionary([json.loads(vocabulary(index_segment(texts[cut.start:cut.stop]))) for cut in cuts])
+    dictionary = term_dictionary([dictionary_words(json.loads(vocabulary(index_segment(texts[cut.start:cut.stop]))))
+                                  for cut in cuts])
     brute: dict[str, set[int]] = {}
     reference = lunr_py_index(texts)
     for term, posting in reference.inverted_index.items():
