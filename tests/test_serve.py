@@ -77,7 +77,9 @@ class Served:
                 self.changed.wait(min(left, 0.5))
 
     def started(self) -> "Served":
-        self.url = self.wait_for(r"serving \S+ at (http://[^/\s]+:\d+/) \(Ctrl-C to stop\)$").group(1)
+        # (the first build comes before it serves: 6,000 papers take ~15 s, and over 60 s once,
+        # in CI, on a VM whose disk stalled)
+        self.url = self.wait_for(r"serving \S+ at (http://[^/\s]+:\d+/) \(Ctrl-C to stop\)$", timeout=180).group(1)
         return self
 
     @property
