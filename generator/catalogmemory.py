@@ -26,22 +26,15 @@ import marshal
 import sys
 from collections import defaultdict
 from datetime import date
-from typing import Iterable, Mapping, Protocol
+from typing import Iterable, Mapping
 
 from generator.catalog import Appearance, Catalog, Digest, Ledger, Names, Paper, fingerprint, paper_slug, hash_text
 from generator.diagnostics import Diagnostic, Level
 from generator.metadata import NO_META, freeze_meta, merge, thaw_meta
 from generator.reading import Dump, Entry, entry_hashes
+from generator.store import Memory
 
 VERSION = f"2 {sys.version}"  # of the format below (marshal's is specific to the Python version)
-
-
-class Memory(Protocol):
-    def get(self, name: str) -> bytes | None: ...
-
-    def put(self, name: str, data: bytes) -> None: ...
-
-    def keep(self, name: str) -> None: ...
 
 
 class Grown:

@@ -90,7 +90,7 @@ class SiteRenderer:
         for paper in self.catalog.papers:
             yield Job(paper_paths(paper), self.paper_files, partial(self.paper_inputs, paper), heavy=True)
         for path, paper in self.redirects.items():
-            yield Job((path,), partial(self.made, path, "redirect.html", "../" * path.count("/")), (self.link(paper.key),))
+            yield Job((path,), partial(self.made, path, "redirect.html", "../" * path.count("/")), (self.links[paper.key],))
 
     def single(self, path: str, root: str, **context) -> Job:
         """A page of its own template, made of what it is given."""
@@ -129,9 +129,6 @@ class SiteRenderer:
         links = self.links
         return {digest.slug: Lineup(digest.slug, tuple([links[key] for key in digest.papers]))
                 for digest in self.catalog.digests}
-
-    def link(self, key: str) -> Neighbour:
-        return self.links[key]
 
     def digest_files(self, key: str, digest: Digest, older: Digest | None, newer: Digest | None,
                      papers: tuple[Paper, ...]) -> list[OutputFile]:

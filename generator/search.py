@@ -212,6 +212,7 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
     texts = document_texts(papers)
     cuts = segments(len(papers))
     keys = [segment_key(segment, papers[segment.start:segment.stop]) for segment in cuts]
+    key_of = dict(zip(cuts, keys))
     kept: dict[range, list[OutputFile]] = {}
     heads: dict[range, dict] = {}
     words: dict[range, str] = {}  # each kept segment's vocabulary, as its JSON text: read only when needed
@@ -223,7 +224,7 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
     # The dictionary's words of the full segments (whose documents never change) are kept added
     # up, under their keys: then only the other segments' vocabularies are read.
     full = [segment for segment in cuts if len(segment) == SEGMENT_DOCS]
-    settled = words_name(full, dict(zip(cuts, keys)))
+    settled = words_name(full, key_of)
     base = kept_words(memory, settled)
     counted = {segment: vocabulary_of(words[segment]) for segment in kept if base is None or segment not in full}
     for segment in [segment for segment, rows in counted.items() if rows is None]:
@@ -260,8 +261,8 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
     yield from facet_files(papers, cuts, tagging, previous)
     for segment in cuts:
         yield from kept.get(segment) or made[segment]
-    yield from row_chunks(catalog, papers, dict(zip(cuts, keys)), previous)
-    yield from text_chunks(papers, dict(zip(cuts, keys)), previous)
+    yield from row_chunks(catalog, papers, key_of, previous)
+    yield from text_chunks(papers, key_of, previous)
     for length, rows in sorted(dictionary.items()):
         yield kept_or_made(f"search/words-{length}.js", rows, previous, lambda: script("words", length, rows))
 
