@@ -10,6 +10,8 @@ git ignores it):
   tables/<name>  the stages' tables (store.py): topics (topics.py), the versions of
                  papers.json's parts (exports.py)
   related/<name> what related.py keeps of each segment of papers (store.Memory)
+  search-segments/<name>  each search segment's head and vocabulary, and the full ones' words (search.py)
+  catalog/<name> the last catalog: a head and its papers in parts by month (catalogmemory.py)
   templates/     the theme's templates compiled by Jinja, by a hash of their source
   dumps/<hash>   a parsed dump, named by a hash of its bytes, its settings and the generator
   spare/         the site before last, which the writer turns into the next site (write.py)
