@@ -33,8 +33,8 @@ everywhere whenever a paper is added. Term frequencies and lengths do not, so:
 Each segment's files have a key (a hash of its documents' text, its range, the format and
 this module), made without analysis: a later build that finds the same key for every file of
 a segment, and the segment's head and vocabulary in the store, reuses them (OutputFile with
-data=None), so adding a digest analyses only the last segments. Result-row chunks are keyed by their segment's key and their papers' slugs, dates and
-author lines.
+data=None), so adding a digest analyses only the last segments. Result-row chunks are keyed by
+their segment's key and their papers' slugs, dates and author lines.
 
 The fields are the title, the abstract and the authors (`author`: the names joined by spaces,
 so lunr's tokenizer makes a term of each given name and surname; a hyphen splits too). A paper
@@ -69,6 +69,9 @@ is blocked on file:// pages; doc numbers inside a segment count from its start):
   search/docs-N.js            docs(N, [[title, slug, last featured, snippet(, authors)], ...])
                               for docs N*CHUNK... in document order; authors, the short author
                               line ("A. Lovelace, A. Turing +3"), only where there is one
+  search/words-N.js           words(N, [[term, documents], ...]): the terms of N letters of the
+  search/words-tail-N.js      full segments, and of the others (searchwords.py); meta's
+                              `words` and `tailWords` list the lengths that have each
 """
 
 from __future__ import annotations
@@ -86,8 +89,8 @@ from generator.catalog import Appearance, Catalog, Paper, text_hash
 from generator.topics import Tagging, Taxonomy
 from generator.metadata import short_authors
 from generator.output import OutputFile
-from generator.searchindex import (BOOSTS, FIELDS, FORMAT, K1, KEY_CHARS, B, dictionary_words, encode_segment, script,
-                                  term_counts, term_dictionary)
+from generator.searchindex import BOOSTS, FIELDS, FORMAT, K1, KEY_CHARS, B, encode_segment, script
+from generator.searchwords import Dictionary, settled_name
 from generator.store import Memory, Store
 from generator.theme import long_date
 from generator.workers import forked_map
@@ -209,7 +212,6 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
     tagging = tagging or Tagging(Taxonomy(), {})
     memory = (store or Store()).memory("search-segments")
     papers = document_order(catalog)
-    texts = document_texts(papers)
     cuts = segments(len(papers))
     keys = [segment_key(segment, papers[segment.start:segment.stop]) for segment in cuts]
     key_of = dict(zip(cuts, keys))
@@ -221,27 +223,27 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
         reused = reusable(previous, segment, key, len(known[0]["buckets"])) if known is not None else None
         if reused is not None:
             kept[segment], (heads[segment], words[segment]) = reused, known
-    # The dictionary's words of the full segments (whose documents never change) are kept added
-    # up, under their keys: then only the other segments' vocabularies are read.
+    # The term dictionary's part of the full segments (whose documents never change) is kept as
+    # the site has it, when it can be: then only the other segments' vocabularies are read.
     full = [segment for segment in cuts if len(segment) == SEGMENT_DOCS]
-    settled = words_name(full, key_of)
-    base = kept_words(memory, settled)
-    counted = {segment: vocabulary_of(words[segment]) for segment in kept if base is None or segment not in full}
+    dictionary = Dictionary(memory, settled_name(CODE_VERSION, [key_of[segment] for segment in full]), previous, file_key)
+    counted = {segment: vocabulary_of(words[segment]) for segment in kept
+               if not dictionary.settled or segment not in full}
     for segment in [segment for segment, rows in counted.items() if rows is None]:
         del kept[segment], counted[segment]  # its vocabulary is damaged: analysed again
     stale = [(segment, key) for segment, key in zip(cuts, keys) if segment not in kept]
     made: dict[range, list[OutputFile]] = {}
-    for (segment, key), (head, files, vocabulary) in zip(stale, encoded(texts, [segment for segment, _ in stale])):
+    for (segment, key), (head, files, vocabulary) in zip(stale, encoded(papers, [segment for segment, _ in stale])):
         recorded = f"{key}.{len(head['buckets'])}"
         made[segment] = [OutputFile(path, data, recorded)
                          for path, data in zip(segment_paths(segment, len(head["buckets"])), files)]
         heads[segment], counted[segment] = head, json.loads(vocabulary)
         memory.put(key, b'{"head":' + json.dumps(head, separators=(",", ":")).encode() + b',"vocabulary":'
                    + json.dumps(vocabulary.decode()).encode() + b"}")
-    if base is None:
-        base = term_counts([dictionary_words(counted[segment]) for segment in full])
-        memory.put(settled, json.dumps(base).encode())
-    dictionary = term_dictionary([base] + [dictionary_words(counted[segment]) for segment in cuts if segment not in full])
+    tail = [segment for segment in cuts if segment not in full]
+    settled, unsettled, dictionary_files = dictionary.files(lambda: [counted[segment] for segment in full],
+                                                            [counted[segment] for segment in tail],
+                                                            [key_of[segment] for segment in tail])
     meta = {
         "format": FORMAT,
         "fields": list(FIELDS),
@@ -254,7 +256,8 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
         "textChunk": TEXT_CHUNK,
         "segments": [[segment.start, segment.stop] for segment in cuts],
         "topics": [[topic.slug, topic.name] for topic in tagging.taxonomy.topics],
-        "words": sorted(dictionary),
+        "words": settled,
+        "tailWords": unsettled,
         "heads": [heads[segment] for segment in cuts],
     }
     yield OutputFile("search/meta.js", script("meta", meta))
@@ -263,8 +266,7 @@ def search_files(catalog: Catalog, previous: Mapping[str, str] | None = None,
         yield from kept.get(segment) or made[segment]
     yield from row_chunks(catalog, papers, key_of, previous)
     yield from text_chunks(papers, key_of, previous)
-    for length, rows in sorted(dictionary.items()):
-        yield kept_or_made(f"search/words-{length}.js", rows, previous, lambda: script("words", length, rows))
+    yield from dictionary_files
 
 
 def remembered(memory: Memory, key: str) -> tuple[dict, str] | None:
@@ -293,21 +295,6 @@ def vocabulary_of(text: str) -> list | None:
     whole = isinstance(rows, list) and all([isinstance(row, list) and len(row) == 2 and isinstance(row[0], str)
                                             and type(row[1]) is int for row in rows])
     return rows if whole else None
-
-
-def kept_words(memory: Memory, name: str) -> dict[str, int] | None:
-    """The full segments' dictionary words added up, as the last build kept them, or None."""
-    found = memory.get(name)
-    try:
-        counts = json.loads(found) if found is not None else None
-    except ValueError:
-        return None
-    return counts if isinstance(counts, dict) and all(type(count) is int for count in counts.values()) else None
-
-
-def words_name(full: list[range], keys: dict[range, str]) -> str:
-    made_of = "/".join([CODE_VERSION] + [keys[segment] for segment in full])
-    return "words-" + hashlib.blake2b(made_of.encode(), digest_size=16).hexdigest()
 
 
 def row_chunks(catalog: Catalog, papers: list[Paper], keys: dict[range, str],
@@ -348,8 +335,12 @@ def text_chunks(papers: list[Paper], keys: dict[range, str], previous: Mapping[s
 def kept_or_made(path: str, made_of: object, previous: Mapping[str, str], make) -> OutputFile:
     """A small file keyed by what it is made of (JSON-able): kept (data None) when the last
     build wrote it from the same, so an unchanged one neither crosses the pipe nor is written."""
-    key = hashlib.blake2b(json.dumps([CODE_VERSION, path, made_of]).encode(), digest_size=16).hexdigest()
+    key = file_key(path, made_of)
     return OutputFile(path, None, key) if previous.get(path) == key else OutputFile(path, make(), key)
+
+
+def file_key(path: str, made_of: object) -> str:
+    return hashlib.blake2b(json.dumps([CODE_VERSION, path, made_of]).encode(), digest_size=16).hexdigest()
 
 
 EPOCH = date(1970, 1, 1).toordinal()
@@ -378,10 +369,10 @@ def facet_files(papers: list[Paper], cuts: list[range], tagging: Tagging,
             yield kept_or_made(path, made, previous, lambda: script("facets", segment.start, made))
 
 
-def _encode(texts: list[tuple[str, ...]], segment: range) -> tuple[dict, list[bytes], bytes]:
-    return encode_segment(segment, texts[segment.start:segment.stop])
+def _encode(papers: list[Paper], segment: range) -> tuple[dict, list[bytes], bytes]:
+    return encode_segment(segment, document_texts(papers[segment.start:segment.stop]))
 
 
-def encoded(texts: list[tuple[str, ...]], stale: list[range]) -> Iterator[tuple[dict, list[bytes], bytes]]:
+def encoded(papers: list[Paper], stale: list[range]) -> Iterator[tuple[dict, list[bytes], bytes]]:
     """Each stale segment's files, in order: in forked workers when there is enough to do."""
-    return forked_map(_encode, stale, texts, enough=sum(map(len, stale)) >= PARALLEL_MIN_DOCS)
+    return forked_map(_encode, stale, papers, enough=sum(map(len, stale)) >= PARALLEL_MIN_DOCS)

@@ -296,33 +296,3 @@ def cut_buckets(terms: list[str], sizes: list[int]) -> list[range]:
 def script(kind: str, *args: object) -> bytes:
     body = ",".join(json.dumps(arg, ensure_ascii=True, separators=(",", ":")) for arg in args)
     return SCRIPT.format(kind=kind, args=body).encode("ascii")
-
-
-DICTIONARY_MIN = 3  # characters: a shorter term is no near spelling of a word of five letters
-LETTERS = re.compile(r"[^\W\d_]+\Z")  # dictionary terms: words of letters only (no "(4.3%", "gpt4")
-
-
-def dictionary_words(vocabulary: list) -> dict[str, int]:
-    """The terms of a vocabulary that the term dictionary lists (words of letters, from
-    DICTIONARY_MIN characters), with their document counts."""
-    return {term: count for term, count in vocabulary if len(term) >= DICTIONARY_MIN and LETTERS.match(term)}
-
-
-def term_counts(parts: list[dict[str, int]]) -> dict[str, int]:
-    """The parts' counts added up (the first, usually the largest, copied whole)."""
-    counts: dict[str, int] = dict(parts[0]) if parts else {}
-    for part in parts[1:]:
-        for term, count in part.items():
-            counts[term] = counts.get(term, 0) + count
-    return counts
-
-
-def term_dictionary(parts: list[dict[str, int]]) -> dict[int, list[list]]:
-    """Every term of letters with the documents that have it (dictionary_words, added up over
-    the parts), by its length in characters, in JavaScript's order: what a word's near
-    spellings are looked up in (a query loads the lengths a near spelling can have)."""
-    counts = term_counts(parts)
-    by_length: dict[int, list[list]] = {}
-    for term in sorted(counts, key=utf16_order):
-        by_length.setdefault(len(term), []).append([term, counts[term]])
-    return by_length

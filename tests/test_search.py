@@ -536,28 +536,65 @@ def test_a_damaged_segment_entry_is_a_miss_and_the_segment_is_made_again(tmp_pat
     assert again["search/meta.js"].data == old["search/meta.js"].data
 
 
-@pytest.mark.parametrize("damage", ["none", "the words garbled", "the words of another shape",
-                                    "a full segment's vocabulary, with the words kept",
-                                    "a full segment's vocabulary, with the words gone"])
-def test_the_full_segments_words_are_kept_added_up(tmp_path, monkeypatch, damage):
-    """The term dictionary adds up every segment's words; those of the full segments (whose
-    documents never change) are kept added up, so a build reads one item, not each full
-    segment's vocabulary. Whatever of that is damaged, the words files are a clean build's,
-    and only a full segment whose own vocabulary is damaged (and needed) is analysed again."""
+def dictionary_counts(files: dict[str, bytes], part: str = "") -> dict[str, int]:
+    """term -> papers, over the term dictionary's files (`part` "tail-": only the tail's), added
+    up as search-index.js adds them up."""
+    counts: dict[str, int] = {}
+    for path, data in files.items():
+        if re.fullmatch(rf"search/words-{part or '(tail-)?'}\d+\.js", path):
+            kind, (length, rows) = read_call(data)
+            assert kind == "words" and all(len(term) == length for term, _ in rows)
+            assert [term for term, _ in rows] == sorted((term for term, _ in rows), key=utf16_order)
+            for term, count in rows:
+                counts[term] = counts.get(term, 0) + count
+    return counts
+
+
+def test_the_term_dictionary_is_the_full_segments_part_and_the_tails_adding_up_to_the_index(small_segments):
+    """words-N.js holds the full segments' terms, words-tail-N.js the others'; meta lists the
+    lengths of each; added up, they count each term's papers over the whole index."""
+    meta = read_call(small_segments["search/meta.js"])[1][0]
+    tail = [f"search/words-tail-{n}.js" for n in meta["tailWords"]]
+    assert sorted(path for path in small_segments if "/words-" in path) == \
+        sorted([f"search/words-{n}.js" for n in meta["words"]] + tail) and meta["words"] and tail
+    texts = document_texts(document_order(seed_catalog()))
+    vocabularies = [dict(json.loads(searchindex.vocabulary(index_segment(texts[start:stop]))))
+                    for start, stop in meta["segments"]]
+    letters = {term for vocabulary in vocabularies for term in vocabulary
+               if len(term) >= 3 and re.fullmatch(r"[^\W\d_]+", term)}
+    assert dictionary_counts(small_segments) == {term: sum(v.get(term, 0) for v in vocabularies) for term in letters}
+    in_tail = {term for (start, stop), vocabulary in zip(meta["segments"], vocabularies) if stop - start < 64
+               for term in vocabulary}
+    assert set(dictionary_counts(small_segments, "tail-")) == in_tail & letters
+
+
+@pytest.mark.parametrize("damage", ["none", "the lengths garbled", "the lengths of another shape",
+                                    "a words file not in the site",
+                                    "a full segment's vocabulary, with the lengths kept",
+                                    "a full segment's vocabulary, with the lengths gone"])
+def test_the_full_segments_words_are_kept_as_the_site_has_them(tmp_path, monkeypatch, damage):
+    """The full segments' part of the term dictionary (whose documents never change) is kept
+    as the site has it, and a build then reads none of their vocabularies: only the lengths
+    the store kept. Whatever of that is damaged or missing, the words files are a clean
+    build's, and only a full segment whose own vocabulary is damaged (and needed) is analysed
+    again."""
     monkeypatch.setattr(search, "SEGMENT_DOCS", 64)  # three full segments of the seeds' 232 papers
     catalog, cache = seed_catalog(), Cache(tmp_path / "site")
     old = {file.path: file for file in search_files(catalog, store=Store(cache))}
     assert sum(1 for cut in search.segments(232) if len(cut) == 64) == 3
     keys = {path: file.key for path, file in old.items()}
     shelf = cache.root / "search-segments"
-    words = next(path for path in shelf.iterdir() if path.name.startswith("words-"))
-    if damage == "the words garbled":
-        words.write_bytes(words.read_bytes()[:30])
-    elif damage == "the words of another shape":
-        cache.save_item("search-segments", words.name, b'{"tidal": "3"}')
+    lengths = next(path for path in shelf.iterdir() if path.name.startswith("words-"))
+    missing = next(path for path in keys if re.fullmatch(r"search/words-\d+\.js", path))
+    if damage == "the lengths garbled":
+        lengths.write_bytes(lengths.read_bytes()[:3])
+    elif damage == "the lengths of another shape":
+        cache.save_item("search-segments", lengths.name, b'{"tidal": "3"}')
+    elif damage == "a words file not in the site":
+        del keys[missing]
     elif damage != "none":
         if damage.endswith("gone"):
-            words.unlink()
+            lengths.unlink()
         first = next(search.segment_key(cut, search.document_order(catalog)[cut.start:cut.stop])
                      for cut in search.segments(232))
         entry = json.loads(cache.load_item("search-segments", first))
@@ -566,6 +603,10 @@ def test_the_full_segments_words_are_kept_added_up(tmp_path, monkeypatch, damage
     remade = {path for path, file in again.items() if file.data is not None and re.match(r"search/(terms|pos)-", path)}
     assert {path: again[path].data or old[path].data for path in again if "/words-" in path} == \
         {path: old[path].data for path in old if "/words-" in path}
-    # (with the words kept, the damaged vocabulary is not even read: the segment is reused)
+    settled = {path for path, file in again.items() if file.data is not None and re.fullmatch(r"search/words-\d+\.js", path)}
+    assert settled == ({missing} if damage == "a words file not in the site" else set())  # (the others are in the site)
+    assert json.loads(cache.load_item("search-segments", lengths.name)) == read_call(old["search/meta.js"].data)[1][0]["words"]
+    # (with the lengths kept, the damaged vocabulary is not even read: the segment is reused)
     assert remade == ({path for path in old if re.match(r"search/(terms|pos)-0-64-", path)}
                       if damage.endswith("gone") else set())
+    assert again["search/meta.js"].data == old["search/meta.js"].data

@@ -13,11 +13,14 @@ import subprocess
 import pytest
 from datetime import date
 
-from support import ENGINE_SCRIPTS, REPO, exported_papers
+from support import CONTENT, ENGINE_SCRIPTS, REPO, exported_papers
 from test_search import BROWSER_QUERIES, as_the_page_asks, reference_scores, seed_catalog
 
 import page_query
 
+import generator.search as search
+import generator.searchindex as searchindex
+from generator.build import BuildOptions, build
 from generator.search import document_order
 
 NODE_TESTS = REPO / "tests" / "js"
@@ -109,7 +112,24 @@ def expected_answers(reference) -> dict:
     return {"queries": queries, "postings": postings}
 
 
-def test_the_engine_in_node_answers_as_lunr_py(seeds_site, reference, tmp_path):
+@pytest.fixture(scope="module")
+def small_segments_site(tmp_path_factory):
+    """The seeds' site built with its index cut into full segments of 64 papers and smaller
+    ones, so that the term dictionary has both its parts (words-N.js, words-tail-N.js)."""
+    site = tmp_path_factory.mktemp("small-segments") / "site"
+    saved = search.SEGMENT_DOCS, search.BLOCK_MIN, searchindex.BUCKET_BYTES
+    search.SEGMENT_DOCS, search.BLOCK_MIN, searchindex.BUCKET_BYTES = 64, 8, 3000
+    try:  # (the search stage's forked process inherits them)
+        build(BuildOptions(CONTENT, site))
+    finally:
+        search.SEGMENT_DOCS, search.BLOCK_MIN, searchindex.BUCKET_BYTES = saved
+    meta = (site / "search" / "meta.js").read_text()
+    assert re.search(r'"words":\[\d', meta) and re.search(r'"tailWords":\[\d', meta)
+    return site
+
+
+@pytest.mark.parametrize("index", ["seeds site", "small segments"])
+def test_the_engine_in_node_answers_as_lunr_py(seeds_site, small_segments_site, reference, tmp_path, index):
     node = shutil.which("node")
     assert node, "Node.js is needed (make test installs it with system-deps)"
     answers = tmp_path / "expected.json"
@@ -117,7 +137,8 @@ def test_the_engine_in_node_answers_as_lunr_py(seeds_site, reference, tmp_path):
     answers.write_text(json.dumps(expected_answers(reference) | {"filtered": filtered_answers(reference, seeds_site),
                                                                  "deep": {"word": word, "slug": slug}}), encoding="utf-8")
     result = subprocess.run([node, "--test", str(NODE_TESTS)], capture_output=True, text=True, timeout=300,
-                            env={"PATH": "/usr/bin:/bin", "PAPERDIGEST_SITE": str(seeds_site),
+                            env={"PATH": "/usr/bin:/bin",
+                                 "PAPERDIGEST_SITE": str(seeds_site if index == "seeds site" else small_segments_site),
                                  "PAPERDIGEST_EXPECTED": str(answers),
                                  "PAPERDIGEST_SCRIPTS": json.dumps(ENGINE_SCRIPTS)})
     assert result.returncode == 0, result.stdout + result.stderr

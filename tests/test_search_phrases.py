@@ -17,7 +17,7 @@ from test_search_filters import count_in_status, open_search, shown
 
 import page_query
 from generator.search import document_order, document_texts, segments
-from generator.searchindex import dictionary_words, term_dictionary
+from generator.searchwords import dictionary_words, term_dictionary
 from generator.searchindex import index_segment, vocabulary
 
 # A phrase query, and a pattern any text with the phrase matches (stems: "languages", "modeling").
