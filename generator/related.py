@@ -348,6 +348,7 @@ def _merge(runs: list[tuple[int, int]], blocks: dict[tuple[int, int], Block], li
                 continue  # nothing new from `other`
             block = blocks[mine, other] if mine <= other else blocks[other, mine]
             ours, steps = block[:2] if mine <= other else block[2:]
+            ours = ours.astype(np.int64)  # (a remembered block's are int16: too narrow for a paper's number past 32,767)
             fresh = ours >= (found.covered[other] if found is not None else 0)
             fresh[old:] = ours[old:] >= 0
             columns.append((np.where(fresh, start + ours, -1), np.where(fresh, steps, 0)))

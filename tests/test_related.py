@@ -492,6 +492,21 @@ def test_a_new_digest_redoes_only_the_last_segment(monkeypatch):
     assert len(memory.items) == stored
 
 
+def test_remembered_blocks_of_papers_numbered_past_int16(monkeypatch):
+    """A remembered block holds each paper's candidates as int16 numbers within their segment;
+    a segment that starts past 32,767 (a site of over ~37,000 papers) adds its start to them.
+    An edit in the last segment makes every segment's lists again from remembered blocks: the
+    same lists as a build from nothing (this raised OverflowError at 300,000 papers)."""
+    monkeypatch.setattr(related, "SEGMENT", 2048)
+    papers, memory = corpus(2048 * 18 + 10), Shelf()  # 18 segments: the 17th starts at 32,768
+    memory.build(papers)
+    at = max(range(len(papers)), key=lambda number: first_key(papers[number]))
+    old = papers[at]
+    papers[at] = Paper(old.key, old.slug, old.title, old.abstract + " graph kernel", old.appearances)
+    assert memory.build(papers) == related_papers(papers)
+    assert any("-pair-" in name for name in memory.got)
+
+
 def test_a_grown_segment_keeps_what_its_blocks_found(monkeypatch):
     """A paper appended to a segment changes no score worked out before: each paper's best
     among the papers before the new ones is the same, so only the new ones can enter a list."""
