@@ -31,6 +31,10 @@ from generator.manifest import NAME as MARKER, Manifest, fingerprint
 from generator.workers import Forked, kept_heap, release_heap
 from generator.write import DiskError, Staging, check_target, disk_error, recover, user_path, write_site  # noqa: F401
 
+# How much the forked stages yield the CPU to the build's own process (workers.Forked): the
+# paper pages wait for the related papers; the search index and the exports are needed only
+# once every page is through, so they give way to both.
+SOONER, LATER = 1, 10
 STAGES = ("parse", "catalog", "topics", "related", "render", "search", "write")
 T = TypeVar("T")
 
@@ -216,9 +220,9 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
     parts = Engine(Keys(catalog, exports.salt(prints.code)), reuse)  # which parts of papers.json to make again
     result = None  # what write_site returned: once set, the new site is in place
     try:
-        with Forked(saving(store, lambda: search_index(catalog, reuse, tagging, store))) as search, \
-                Forked(saving(store, lambda: exports.files(parts))) as exported, \
-                Forked(saving(store, lambda: related_stage(catalog, store))) as related:
+        with Forked(saving(store, lambda: search_index(catalog, reuse, tagging, store)), nice=LATER) as search, \
+                Forked(saving(store, lambda: exports.files(parts)), nice=LATER) as exported, \
+                Forked(saving(store, lambda: related_stage(catalog, store)), nice=SOONER) as related:
             renderer = SiteRenderer(catalog, config, theme, tuple(pages), tagging=tagging,
                                     related=lambda: clock.wait("related", related.value), compiled=cache.templates)
             engine = Engine(Keys(catalog, shared), reuse)

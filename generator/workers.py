@@ -115,8 +115,8 @@ class Forked:
 
     BATCH = 256  # files per message
 
-    def __init__(self, make: Callable[[], Iterable[Any]]):
-        self.make = make
+    def __init__(self, make: Callable[[], Iterable[Any]], nice: int = 5):
+        self.make, self.nice = make, nice
         self.pid = 0
         if can_fork() and cpu_count() > 1:
             self.receive, send = mp.Pipe(duplex=False)
@@ -133,15 +133,16 @@ class Forked:
     def child(self, send) -> None:
         """Make the files, send them, and leave without running the parent's exit handlers.
 
-        The child yields the CPU to the build's own process (nice +5, where the platform has
-        it): that one renders and writes every page, which is what the build waits for; a stage
-        beside it only has to be done by the time the writing is."""
+        The child yields the CPU to the build's own process (by `nice`, +5 unless told, where
+        the platform has it): that one renders and writes every page, which is what the build
+        waits for; a stage beside it only has to be done by the time the writing is (or, for
+        one the pages wait for, yields less)."""
         status = 0
         try:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             if hasattr(os, "nice"):
                 try:
-                    os.nice(5)
+                    os.nice(self.nice)
                 except OSError:  # a sandbox that forbids it: run at the build's own priority
                     pass
             made = list(self.make())

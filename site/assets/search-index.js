@@ -34,8 +34,21 @@
       docs: function (number, data) { rows[number] = data; },
       facets: function (start, data) { index.facets[start] = data; },
       text: function (number, data) { index.texts[number] = data; },
-      words: function (length, data) { index.words[length] = data; }
+      words: function (length, data) { index.words[length] = added(index.words[length], data); }
     };
+
+    /* A length's term dictionary comes in two parts (the full segments' and the others'): both
+     * [[term, documents], ...] in JavaScript's order, merged, a term's counts added up. */
+    function added(rows, more) {
+      if (!rows) { return more; }
+      var merged = [], i = 0, j = 0;
+      while (i < rows.length || j < more.length) {
+        if (j === more.length || (i < rows.length && rows[i][0] < more[j][0])) { merged.push(rows[i++]); }
+        else if (i === rows.length || more[j][0] < rows[i][0]) { merged.push(more[j++]); }
+        else { merged.push([rows[i][0], rows[i++][1] + more[j++][1]]); }
+      }
+      return merged;
+    }
 
     function load(src) {
       if (!scripts[src]) { scripts[src] = options.load(src); }

@@ -1,7 +1,7 @@
 /* paperdigest near spellings: a typed word that matches fewer than FEW documents brings in the
  * index terms a letter or two away from it, the most common first, from the term dictionary
- * (search/words-N.js: the index's terms of letters, by length, with how many documents have
- * each). No DOM; the engine (search-engine.js) asks for the fixes of a planned query and adds
+ * (search/words-N.js and words-tail-N.js: the index's terms of letters, by length, with how
+ * many documents have each; search-index.js adds the two parts up). No DOM; the engine (search-engine.js) asks for the fixes of a planned query and adds
  * them to it (search-query.js's build) at a lower weight.
  *
  * Only a plain word is corrected: one of 5 letters or more, typed without + or -, ~, * or a
@@ -50,7 +50,16 @@
     /* The lengths of index term (of those the dictionary has) a word's near spellings can have. */
     function lengthsOf(word) {
       var size = Array.from(word.term).length;
-      return index.meta.words.filter(function (length) { return Math.abs(length - size) <= word.distance; });
+      return index.meta.words.concat(index.meta.tailWords.filter(function (length) {
+        return index.meta.words.indexOf(length) === -1;
+      })).filter(function (length) { return Math.abs(length - size) <= word.distance; });
+    }
+
+    /* Both parts of a length's term dictionary (either may have no terms of it). */
+    function loadWords(length) {
+      return Promise.all([[index.meta.words, "words-"], [index.meta.tailWords, "words-tail-"]].filter(function (part) {
+        return part[0].indexOf(length) !== -1;
+      }).map(function (part) { return index.load(part[1] + length + ".js"); }));
     }
 
     /* A term dictionary as a lunr.TokenSet, made once per length. */
@@ -80,7 +89,7 @@
         lengthsOf(short[number]).forEach(function (length) { lengths[length] = true; });
       });
       if (!Object.keys(lengths).length) { return Promise.resolve(null); }
-      return Promise.all(Object.keys(lengths).map(function (length) { return index.load("words-" + length + ".js"); })).then(function () {
+      return Promise.all(Object.keys(lengths).map(function (length) { return loadWords(Number(length)); })).then(function () {
         var fixes = null;
         Object.keys(short).forEach(function (number) {
           var candidates = nearest(short[number]);
