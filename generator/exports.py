@@ -15,9 +15,10 @@ which Atom allows and feed readers resolve.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import re
-from datetime import datetime, time, timezone
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -108,9 +109,9 @@ class Exports:
 
     def paper_feed(self) -> bytes:
         feed = self.feed("papers.xml", f"{self.config.title}: new papers")
-        firsts = sorted((p for p in self.catalog.papers if p.appearances[0].date is not None),
-                        key=lambda p: (p.appearances[0].date, p.appearances[0].position, p.slug))
-        for paper in reversed(firsts[-FEED_PAPERS:]):  # newest first
+        newest = heapq.nlargest(FEED_PAPERS, (p for p in self.catalog.papers if p.appearances[0].date is not None),
+                                key=lambda p: (p.appearances[0].date, p.appearances[0].position, p.slug))
+        for paper in newest:  # newest first (slugs are unique: no two keys are equal)
             entry = feed.add_entry(order="append")
             path = f"papers/{paper.slug}.html"
             entry.id(self.identity(path))
@@ -149,9 +150,11 @@ class Exports:
         """The papers by the month they were first seen (YYYY-MM, or UNDATED), in slug order
         within each, the months in order and UNDATED last."""
         groups: dict[str, list[Paper]] = {}
+        months: dict[date | None, str] = {None: UNDATED}  # (a few thousand days: each formatted once)
         for paper in self.catalog.papers:
             first = paper.appearances[0].date
-            groups.setdefault(first.strftime("%Y-%m") if first else UNDATED, []).append(paper)
+            month = months.get(first) or months.setdefault(first, first.strftime("%Y-%m"))
+            groups.setdefault(month, []).append(paper)
         return dict(sorted(groups.items()))
 
     def part(self, key: str, month: str, papers: tuple[Paper, ...]) -> list[OutputFile]:
