@@ -84,15 +84,20 @@ def related_papers(papers: Sequence[Paper], count: int = 5, memory: Memory | Non
     wanted = [pair for pair in pairs if needed(*pair) or needed(*pair[::-1])]
     for pair in sorted(set(pairs) - set(wanted)):
         store.keep_pair(pair)  # (what it found is in both segments' lists already)
-    found = {pair: store.pair(pair, (sizes[pair[0]], sizes[pair[1]])) for pair in wanted}
-    todo = {pair: got for pair, got in found.items() if got is None or got.rows != (sizes[pair[0]], sizes[pair[1]])}
+    merged = Merged(runs, lists, count)
+    todo: dict[tuple[int, int], Remembered | None] = {}
+    for pair in wanted:  # a whole block the memory kept goes into the lists at once, and is let go
+        got = store.pair(pair, (sizes[pair[0]], sizes[pair[1]]))
+        if got is not None and got.rows == (sizes[pair[0]], sizes[pair[1]]):
+            merged.add(pair, got.block)
+        else:
+            todo[pair] = got
     inner, outer = _postings(ordered, runs, store, {a for a, b in todo if a == b},
                              {s for a, b in todo if a != b for s in (a, b)})
-    blocks = {pair: got.block for pair, got in found.items() if pair not in todo}
-    for pair, block in _blocks(inner, outer, sizes, todo, count).items():
-        blocks[pair] = block
+    for pair, block in _blocks(inner, outer, sizes, todo, count):
         store.put_pair(pair, block)
-    chosen = _merge(runs, blocks, lists, store, count)
+        merged.add(pair, block)
+    chosen = merged.lists(store)
     return {key: tuple(map(keys.__getitem__, row)) for key, row in zip(keys, chosen)}
 
 
@@ -193,8 +198,8 @@ class Task(NamedTuple):
 
 
 def _blocks(inner: dict[int, Postings], outer: dict[int, Postings], sizes: list[int],
-            todo: dict[tuple[int, int], Remembered | None], count: int) -> dict[tuple[int, int], Block]:
-    """Each pair (a, b), a <= b, of `todo`, made whole: what a block found covers (the first ra
+            todo: dict[tuple[int, int], Remembered | None], count: int) -> Iterator[tuple[tuple[int, int], Block]]:
+    """Each pair (a, b), a <= b, of `todo`, made whole, as soon as its products are in: what a block found covers (the first ra
     of a's papers against the first rb of b's; none if nothing was found) is kept, and the rest
     is worked out as products whose rows are the new papers:
     - a's new rows against all of b (for a == b: all of a, never itself);
@@ -204,7 +209,7 @@ def _blocks(inner: dict[int, Postings], outer: dict[int, Postings], sizes: list[
     postings for a == b, the outer ones else. (Either way round gives the same scores: the same
     products, summed in the order of the terms.)"""
     if not todo:
-        return {}
+        return
     covered = {pair: got.rows if got is not None else (0, 0) for pair, got in todo.items()}
     columns = {(s, True): _columns({s: inner[s]}, sizes)[s] for s in inner}
     columns.update({(s, False): matrix for s, matrix in _columns(outer, sizes).items()} if outer else {})
@@ -239,24 +244,23 @@ def _blocks(inner: dict[int, Postings], outer: dict[int, Postings], sizes: list[
             parts[pair, 0].append((0, got.block.ours, got.block.our_grid))
             if pair[0] != pair[1]:
                 parts[pair, 1].append((0, got.block.theirs, got.block.their_grid))
-    found: dict[tuple[int, int], Block] = {}
-
-    def gather(pair: tuple[int, int]) -> None:  # (as soon as its products are in: the candidates go)
+    def gather(pair: tuple[int, int]) -> tuple[tuple[int, int], Block]:  # (the candidates go)
         a, b = pair
         mine = _gathered(parts.pop((pair, 0), []), sizes[a], count)
         theirs = _gathered(parts.pop((pair, 1), []), sizes[b], count) if a != b else (None, None)
-        found[pair] = Block(*mine, *theirs)
+        return pair, Block(*mine, *theirs)
 
     threads = _threads(len(tasks))
+    made_pairs = set()
     with ThreadPoolExecutor(threads) as pool:
         for at, made in enumerate(_in_order(pool, run, tasks, 4 * threads)):
             for side, first, numbers, grid in made:
                 parts[tasks[at].pair, side].append((first, numbers, grid))
             if at + 1 == len(tasks) or tasks[at + 1].pair != tasks[at].pair:
-                gather(tasks[at].pair)
-    for pair in sorted(todo.keys() - found.keys()):  # (nothing left to multiply: what was found is all)
-        gather(pair)
-    return found
+                made_pairs.add(tasks[at].pair)
+                yield gather(tasks[at].pair)
+    for pair in sorted(todo.keys() - made_pairs):  # (nothing left to multiply: what was found is all)
+        yield gather(pair)
 
 
 def _in_order(pool: ThreadPoolExecutor, function: Callable, items: list, ahead: int) -> Iterator:
@@ -327,43 +331,70 @@ def _row_blocks(rows: sp.csr_matrix, columns: sp.csr_matrix) -> list[tuple[int, 
     return blocks
 
 
-def _merge(runs: list[tuple[int, int]], blocks: dict[tuple[int, int], Block], lists: list[Lists | None], store: Store,
-           count: int) -> list[list[int]]:
-    """Each paper's best `count` over its best in every segment (ties: the smaller number), by
-    number; a segment at a time, so that only one segment's candidates are held at once.
+class Merged:
+    """Each segment's best `count` over its best in every segment (ties: the smaller number),
+    with each block folded in as it comes and let go (a cold build's blocks are ~1 GB at
+    300,000 papers). A segment's remembered lists are kept where whole; else they are their
+    papers' candidates found before (among the papers then covered), and the blocks' among the
+    papers since, and every block's for the rest: the same best, since no score worked out
+    before has changed, and candidates taken in turn give the best of all (each has its own key)."""
 
-    A segment's lists found in the memory are kept where they are whole; else they are the
-    candidates of their papers found before (their best of the papers then covered), and the
-    blocks' candidates among the papers since, for the papers they cover, and every block's
-    for the rest. The same best, since no score worked out before has changed."""
-    starts = np.array([a for a, _ in runs] + [runs[-1][1]], np.int64)
-    merged: list[list[int]] = []
-    for mine, (first, last) in enumerate(runs):
-        found = lists[mine]
+    def __init__(self, runs: list[tuple[int, int]], lists: list[Lists | None], count: int) -> None:
+        self.runs, self.found, self.count = runs, lists, count
+        self.starts = np.array([a for a, _ in runs] + [runs[-1][1]], np.int64)
+        self.best: list[tuple[np.ndarray, np.ndarray] | None] = []
+        for found, (first, last) in zip(lists, runs):  # (lists of fewer papers than the segment has now: none for the rest)
+            if found is None:
+                self.best.append(None)
+                continue
+            numbers, grid = np.full((last - first, count), -1, np.int64), np.zeros((last - first, count), np.int64)
+            numbers[:len(found.grid)] = np.where(found.segments >= 0, self.starts[np.maximum(found.segments, 0)] + found.numbers, -1)
+            grid[:len(found.grid)] = found.grid
+            self.best.append((numbers, grid))
+        self.folded = [False] * len(runs)
+
+    def needs(self, mine: int, other: int) -> bool:
+        """Does segment `mine` take candidates from its block with `other`?"""
+        found, (first, last), (start, stop) = self.found[mine], self.runs[mine], self.runs[other]
+        return not (found is not None and len(found.grid) == last - first and found.covered[other] == stop - start)
+
+    def add(self, pair: tuple[int, int], block: Block) -> None:
+        a, b = pair
+        if self.needs(a, b):
+            self.fold(a, b, block.ours, block.our_grid)
+        if a != b and self.needs(b, a):
+            self.fold(b, a, block.theirs, block.their_grid)
+
+    def fold(self, mine: int, other: int, ours: np.ndarray, steps: np.ndarray) -> None:
+        found = self.found[mine]
         old = len(found.grid) if found is not None else 0
-        columns = [(np.where(found.segments >= 0, starts[np.maximum(found.segments, 0)] + found.numbers, -1), found.grid)
-                   ] if found is not None else []
-        for other, (start, stop) in enumerate(runs):
-            if found is not None and old == last - first and found.covered[other] == stop - start:
-                continue  # nothing new from `other`
-            block = blocks[mine, other] if mine <= other else blocks[other, mine]
-            ours, steps = block[:2] if mine <= other else block[2:]
-            ours = ours.astype(np.int64)  # (a remembered block's are int16: too narrow for a paper's number past 32,767)
-            fresh = ours >= (found.covered[other] if found is not None else 0)
-            fresh[old:] = ours[old:] >= 0
-            columns.append((np.where(fresh, start + ours, -1), np.where(fresh, steps, 0)))
-        chosen, steps = _gathered([(0, candidates, steps) for candidates, steps in columns], last - first, count)
-        if found is None or len(columns) > 1:
-            segment = np.searchsorted(starts, chosen, side="right") - 1
-            store.put_lists(mine, Lists(np.where(chosen >= 0, segment, -1), np.where(chosen >= 0, chosen - starts[segment], -1),
-                                        steps, tuple(stop - start for start, stop in runs)))
-        lengths = np.count_nonzero(chosen >= 0, axis=1).tolist()
-        merged += [row[:length] for row, length in zip(chosen.tolist(), lengths)]
-    return merged
+        ours = ours.astype(np.int64)  # (a remembered block's are int16: too narrow for a paper's number past 32,767)
+        fresh = ours >= (found.covered[other] if found is not None else 0)
+        fresh[old:] = ours[old:] >= 0
+        numbers, grid = np.where(fresh, self.runs[other][0] + ours, -1), np.where(fresh, steps, 0)
+        held = self.best[mine]
+        if held is not None:
+            numbers, grid = np.concatenate((held[0], numbers), axis=1), np.concatenate((held[1], grid), axis=1)
+        self.best[mine] = best(grid, numbers, self.count)
+        self.folded[mine] = True
+
+    def lists(self, store: Store) -> list[list[int]]:
+        """Each paper's list, by number; each segment's lists that changed are remembered."""
+        merged: list[list[int]] = []
+        for mine, (first, last) in enumerate(self.runs):
+            numbers, grid = self.best[mine] if self.best[mine] is not None else \
+                (np.full((last - first, self.count), -1, np.int64), np.zeros((last - first, self.count), np.int64))
+            chosen, steps = _gathered([(0, numbers, grid)], last - first, self.count)
+            if self.found[mine] is None or self.folded[mine]:
+                segment = np.searchsorted(self.starts, chosen, side="right") - 1
+                store.put_lists(mine, Lists(np.where(chosen >= 0, segment, -1),
+                                            np.where(chosen >= 0, chosen - self.starts[segment], -1), steps,
+                                            tuple(stop - start for start, stop in self.runs)))
+            lengths = np.count_nonzero(chosen >= 0, axis=1).tolist()
+            merged += [row[:length] for row, length in zip(chosen.tolist(), lengths)]
+        return merged
 
 
 def _threads(tasks: int) -> int:
     """Threads for `tasks` independent tasks (no result depends on it)."""
     return max(1, min(tasks, cpu_count(), 4))
-
-
