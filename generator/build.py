@@ -220,9 +220,9 @@ def build_once(options: BuildOptions, cache: Cache, started: float, progress: Pr
     parts = Engine(Keys(catalog, exports.salt(prints.code)), reuse)  # which parts of papers.json to make again
     result = None  # what write_site returned: once set, the new site is in place
     try:
-        with Forked(saving(store, lambda: search_index(catalog, reuse, tagging, store)), nice=LATER) as search, \
-                Forked(saving(store, lambda: exports.files(parts)), nice=LATER) as exported, \
-                Forked(saving(store, lambda: related_stage(catalog, store)), nice=SOONER) as related:
+        with Forked(saving(store, lambda: search_index(catalog, reuse, tagging, store)), LATER, cache.root) as search, \
+                Forked(saving(store, lambda: exports.files(parts)), LATER, cache.root) as exported, \
+                Forked(saving(store, lambda: related_stage(catalog, store)), SOONER, cache.root) as related:
             renderer = SiteRenderer(catalog, config, theme, tuple(pages), tagging=tagging,
                                     related=lambda: clock.wait("related", related.value), compiled=cache.templates)
             engine = Engine(Keys(catalog, shared), reuse)
@@ -291,12 +291,11 @@ def make_catalog(read: Read, memory: CatalogMemory, names: Names,
     return catalog_of(dumps, names), dumps, False
 
 
-def saving(store: Store, make: Callable[[], Iterable[T]]) -> Callable[[], list[T]]:
+def saving(store: Store, make: Callable[[], Iterable[T]]) -> Callable[[], Iterator[T]]:
     """A stage that saves what it used of the store when it is done (in its forked process)."""
-    def run() -> list[T]:
-        made = list(make())
+    def run() -> Iterator[T]:
+        yield from make()
         store.save()
-        return made
     return run
 
 

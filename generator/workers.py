@@ -15,14 +15,21 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 import os
+import pickle
 import signal
+import tempfile
 import traceback
+from collections import deque
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 MAX_WORKERS = 4
+# Tasks a worker may be ahead of the caller by: what the workers make waits for the caller to take
+# it (pool.imap would queue every result: at 300,000 papers, GBs of pages the writer has not
+# reached yet).
+AHEAD = 4
 
 
 def cpu_count() -> int:
@@ -89,7 +96,8 @@ def _call(task: tuple[Callable[[Any, Any], Any], Any]) -> Any:
 def forked_map(function: Callable[[Any, T], R], items: list[T], state: Any, *, enough: bool) -> Iterator[R]:
     """function(state, item) for each item, in order. With `enough` work to pay for starting
     them, in up to MAX_WORKERS forked workers that inherit `state` (function must be a
-    module-level function: it travels by name); otherwise in this process."""
+    module-level function: it travels by name), at most AHEAD tasks each ahead of the caller;
+    otherwise in this process."""
     workers = min(cpu_count(), MAX_WORKERS, len(items))
     pool = None
     if enough and workers >= 2 and can_fork():
@@ -102,28 +110,40 @@ def forked_map(function: Callable[[Any, T], R], items: list[T], state: Any, *, e
             yield function(state, item)
         return
     with pool:
-        yield from pool.imap(_call, [(function, item) for item in items])
+        window: deque = deque()  # results asked for and not yet taken: at most AHEAD per worker
+        for item in items:
+            if len(window) == AHEAD * workers:
+                yield window.popleft().get()
+            window.append(pool.apply_async(_call, ((function, item),)))
+        while window:
+            yield window.popleft().get()
 
 
 class Forked:
     """A stage run in a forked process while this one goes on: the search index is computed
     while pages are rendered and written, instead of after them.
 
-    The child inherits the catalog by fork, makes every file, and sends them back through a
-    pipe once it is done; files() yields them. Where fork is unavailable or refused, or there is
-    one core, the stage simply runs when files() is iterated."""
+    The child inherits the catalog by fork and makes its files, writing them in batches, as
+    they come, to an unnamed temporary file (in `spill`, a folder on the output's disk) that the
+    two processes share; once it is done it says so through a pipe, and files() reads them back.
+    So the child holds no more than a batch (at 300,000 papers a stage's files are ~1 GB), and it
+    never waits for this process, which reads them only after rendering every page. Where fork
+    is unavailable or refused, or there is one core, the stage simply runs when files() is
+    iterated."""
 
-    BATCH = 256  # files per message
+    BATCH = 256  # files per batch
 
-    def __init__(self, make: Callable[[], Iterable[Any]], nice: int = 5):
+    def __init__(self, make: Callable[[], Iterable[Any]], nice: int = 5, spill: str | os.PathLike | None = None):
         self.make, self.nice = make, nice
         self.pid = 0
         if can_fork() and cpu_count() > 1:
             self.receive, send = mp.Pipe(duplex=False)
+            self.spilled = tempfile.TemporaryFile(dir=spill)
             try:
                 self.pid = os.fork()
             except OSError:  # the system would not fork (EAGAIN: a process limit; ENOMEM): run here
                 self.receive.close()
+                self.spilled.close()
             else:
                 if self.pid == 0:
                     self.receive.close()
@@ -131,7 +151,8 @@ class Forked:
             send.close()
 
     def child(self, send) -> None:
-        """Make the files, send them, and leave without running the parent's exit handlers.
+        """Make the files, spill them, say how many batches, and leave without running the
+        parent's exit handlers.
 
         The child yields the CPU to the build's own process (by `nice`, +5 unless told, where
         the platform has it): that one renders and writes every page, which is what the build
@@ -145,10 +166,15 @@ class Forked:
                     os.nice(self.nice)
                 except OSError:  # a sandbox that forbids it: run at the build's own priority
                     pass
-            made = list(self.make())
-            for start in range(0, len(made), self.BATCH):
-                send.send(("files", made[start:start + self.BATCH]))
-            send.send(("done", None))
+            batches, batch = 0, []
+            for item in self.make():
+                batch.append(item)
+                if len(batch) == self.BATCH:
+                    pickle.dump(batch, self.spilled, pickle.HIGHEST_PROTOCOL)
+                    batches, batch = batches + 1, []
+            pickle.dump(batch, self.spilled, pickle.HIGHEST_PROTOCOL)
+            self.spilled.flush()
+            send.send(("done", batches + 1))
         except BaseException as exc:  # hand the failure to the parent, which reports it
             status = 1
             try:
@@ -167,16 +193,15 @@ class Forked:
         if not self.pid:
             yield from self.make()
             return
-        while True:
-            try:
-                kind, payload = self.receive.recv()
-            except EOFError:
-                raise RuntimeError("a forked build stage ended without its results") from None
-            if kind == "error":
-                raise payload
-            if kind == "done":
-                return
-            yield from payload
+        try:
+            kind, payload = self.receive.recv()
+        except EOFError:
+            raise RuntimeError("a forked build stage ended without its results") from None
+        if kind == "error":
+            raise payload
+        self.spilled.seek(0)  # (the child is done with the file: its offset is this process's again)
+        for _ in range(payload):
+            yield from pickle.load(self.spilled)
 
     def __enter__(self) -> "Forked":
         return self
@@ -185,6 +210,7 @@ class Forked:
         """End the child (it is done already, unless the build failed or was interrupted)."""
         if self.pid:
             self.receive.close()
+            self.spilled.close()
             try:
                 os.kill(self.pid, signal.SIGTERM)
             except ProcessLookupError:
