@@ -64,9 +64,9 @@ class Exports:
         yield OutputFile("feed.xml", self.digest_feed())
         yield OutputFile("papers.xml", self.paper_feed())
         groups = self.parts()
-        parts, versions = self.versioned([Job((part_path(month),), self.part, (month, tuple(papers)))
-                                          for month, papers in groups.items()], engine)
-        yield from parts
+        versions: list[str] = []  # (each part's, as it goes: a part is let go once it is handed on)
+        yield from self.versioned([Job((part_path(month),), self.part, (month, tuple(papers)))
+                                   for month, papers in groups.items()], engine, versions)
         yield OutputFile("papers.json", self.papers_index(groups, versions))
         yield OutputFile("llms.txt", self.render("llms.txt"))
         if self.config.base_url:
@@ -131,10 +131,10 @@ class Exports:
         so a new stylesheet does not make every part again."""
         return f"{code}\0{self.tagging.taxonomy!r}"
 
-    def versioned(self, jobs: list[Job], engine: Engine) -> tuple[list[OutputFile], list[str]]:
-        """Each part, kept by the engine or made, and its version (a hash of its bytes): a kept
-        part's is the one the store remembers under its key; one the store lost is made again."""
-        parts, versions = [], []
+    def versioned(self, jobs: list[Job], engine: Engine, versions: list[str]) -> Iterator[OutputFile]:
+        """Each part, kept by the engine or made, with its version (a hash of its bytes) added
+        to `versions`: a kept part's is the one the store remembers under its key; one the
+        store lost is made again."""
         for job, file in zip(jobs, engine.run(jobs)):
             version = self.versions.get(file.key) if file.data is None else None
             if file.data is None and not (isinstance(version, str) and VERSION.fullmatch(version)):
@@ -142,9 +142,8 @@ class Exports:
             if file.data is not None:
                 version = hashlib.blake2b(file.data, digest_size=16).hexdigest()
             self.versions.put(file.key, version)
-            parts.append(file)
             versions.append(version)
-        return parts, versions
+            yield file
 
     def parts(self) -> dict[str, list[Paper]]:
         """The papers by the month they were first seen (YYYY-MM, or UNDATED), in slug order
