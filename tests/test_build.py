@@ -6,6 +6,7 @@ import filecmp
 import os
 import re
 import shutil
+import time
 
 import pytest
 from support import CONTENT, ENGINE_SCRIPTS, REPO, dump, make_content, run_cli, tree
@@ -150,6 +151,34 @@ def test_ctrl_c_after_the_swap_still_counts_as_built(tmp_path, monkeypatch):
     monkeypatch.setattr(cache.shutil, "rmtree", interrupted)
     summary = build(BuildOptions(content, out))
     assert summary.papers == 1 and list((out / "papers").glob("new-title-here.*"))
+
+
+def test_a_forked_stage_spills_its_files_as_it_makes_them(tmp_path):
+    """The child writes each batch to the file it shares with the build as soon as the batch is
+    full, so it never holds more than a batch: here the first batches are in the file while
+    the child still waits to make the rest (for a file only the test creates)."""
+    from generator.workers import Forked
+    from generator.output import OutputFile
+
+    go_on = tmp_path / "go on"
+
+    def make():
+        for n in range(3 * Forked.BATCH):
+            yield OutputFile(f"search/{n}.js", n.to_bytes(4, "big") * 250)  # (1,000 bytes of its own)
+        while not go_on.exists():
+            time.sleep(0.01)
+        yield OutputFile("search/last.js", b"")
+
+    with Forked(make, spill=tmp_path) as stage:
+        assert stage.pid
+        deadline = time.monotonic() + 60
+        while os.fstat(stage.spilled.fileno()).st_size < 3 * Forked.BATCH * 1000 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert os.fstat(stage.spilled.fileno()).st_size >= 3 * Forked.BATCH * 1000  # (three batches, spilled)
+        go_on.touch()
+        assert [file.path for file in stage.files()] == [f"search/{n}.js" for n in range(3 * Forked.BATCH)] + \
+            ["search/last.js"]
+    assert list(tmp_path.iterdir()) == [go_on]  # (the spill file has no name: nothing is left behind)
 
 
 def test_a_forked_stage_hands_back_its_files_in_order_and_its_errors():
