@@ -84,7 +84,7 @@ from typing import Iterator, Mapping, Sequence
 
 import lunr
 
-from generator import searchindex
+from generator import searchindex, searchwords
 from generator.catalog import Appearance, Catalog, Paper, text_hash
 from generator.topics import Tagging, Taxonomy
 from generator.metadata import short_authors
@@ -152,7 +152,8 @@ def segment_paths(segment: range, buckets: int) -> list[str]:
         [f"search/pos-{name}-{bucket}.js" for bucket in range(buckets)]
 
 
-CODE_VERSION = hashlib.blake2b(Path(__file__).read_bytes() + Path(searchindex.__file__).read_bytes()
+# Of every module that shapes the index's files (the keys of kept files are made of it).
+CODE_VERSION = hashlib.blake2b(b"".join(Path(path).read_bytes() for path in (__file__, searchindex.__file__, searchwords.__file__))
                                + lunr.__VERSION__.encode(), digest_size=8).hexdigest()
 
 
